@@ -1,0 +1,153 @@
+"""Score branches into stars and levels with one polars query per criteria (SPEC §4).
+
+Result columns (one row per branch), besides the reserved columns and the input fields:
+
+- ``pts:<star>:<indicator>`` indicator points (Float64, 0 when the value is missing)
+- ``veto:<star>:<veto>`` / ``cap:<cap>`` whether it fired (missing input counts as fired)
+- ``<star>:points``, ``<star>:earned``, ``<star>:awarded``, ``<star>:vetoed``, ``<star>:near``,
+  ``<star>:gap`` (pass mark − points), ``<star>:vetoes`` and ``<star>:required_failed`` (ids joined by ``;``)
+- ``stars``, ``level``, ``total_points``, ``vetoes``, ``capped_by``, ``missing``, ``criteria_id``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from ..models.criteria import Criteria
+from .compile import (
+    compile_expression,
+    compile_rule,
+    derived_order,
+    field_column,
+    referenced_fields,
+    round2,
+)
+from .rank import rank_branches
+
+RESERVED = ("branch_id", "branch_name", "county", "township", "branch_type", "period")
+DEFAULT_NEAR = 5.0
+
+
+def pts_col(star: str, indicator: str) -> str:
+    return f"pts:{star}:{indicator}"
+
+
+def veto_col(star: str, veto: str) -> str:
+    return f"veto:{star}:{veto}"
+
+
+def cap_col(cap: str) -> str:
+    return f"cap:{cap}"
+
+
+def star_col(star: str, what: str) -> str:
+    return f"{star}:{what}"
+
+
+def _join_ids(pairs: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
+    """``a;b`` of the ids whose condition holds; empty string when none."""
+    if not pairs:
+        return pl.lit("")
+    parts = [pl.when(cond).then(pl.lit(name)) for cond, name in pairs]
+    return pl.concat_str(parts, separator=";", ignore_nulls=True).fill_null("")
+
+
+def score_lazy(criteria: Criteria, frame: pl.LazyFrame | pl.DataFrame, *, near: float = DEFAULT_NEAR) -> pl.LazyFrame:
+    """The scoring query for one criteria over a frame of its branches (input fields typed, by field id)."""
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    missing_cols = [
+        fid for fid, spec in criteria.fields.items() if spec.expr is None and fid not in schema
+    ]
+    if missing_cols:
+        lf = lf.with_columns(pl.lit(None).alias(fid) for fid in missing_cols)
+    # Derived fields, each after what it reads; a value that cannot be computed is null (missing).
+    for fid in derived_order(criteria):
+        spec = criteria.fields[fid]
+        assert spec.expr is not None
+        lf = lf.with_columns(compile_expression(spec.expr, criteria).alias(fid))
+
+    step1: list[pl.Expr] = []
+    for star in criteria.stars:
+        for ind in star.indicators:
+            step1.append(compile_rule(field_column(criteria, ind.field), ind).alias(pts_col(star.id, ind.id)))
+        for veto in star.vetoes:
+            step1.append(compile_expression(veto.when, criteria).fill_null(True).alias(veto_col(star.id, veto.id)))
+    for cap in criteria.caps:
+        step1.append(compile_expression(cap.when, criteria).fill_null(True).alias(cap_col(cap.id)))
+    used = referenced_fields(criteria)
+    step1.append(_join_ids([(pl.col(f).is_null(), f) for f in used]).alias("missing"))
+    lf = lf.with_columns(step1)
+
+    step2: list[pl.Expr] = []
+    for star in criteria.stars:
+        points = round2(pl.sum_horizontal(pl.col(pts_col(star.id, i.id)) for i in star.indicators))
+        vetoed = (
+            pl.any_horizontal(pl.col(veto_col(star.id, v.id)) for v in star.vetoes) if star.vetoes else pl.lit(False)
+        )
+        required = [i for i in star.indicators if i.required]
+        req_failed = [(pl.col(pts_col(star.id, i.id)) < i.points, i.id) for i in required]
+        req_ok = pl.all_horizontal(c.not_() for c, _ in req_failed) if req_failed else pl.lit(True)
+        step2 += [
+            points.alias(star_col(star.id, "points")),
+            vetoed.alias(star_col(star.id, "vetoed")),
+            _join_ids([(pl.col(veto_col(star.id, v.id)), v.id) for v in star.vetoes]).alias(star_col(star.id, "vetoes")),
+            _join_ids(req_failed).alias(star_col(star.id, "required_failed")),
+            (vetoed.not_() & (points >= star.pass_mark) & req_ok).alias(star_col(star.id, "earned")),
+            round2(pl.lit(star.pass_mark) - points).alias(star_col(star.id, "gap")),
+        ]
+    lf = lf.with_columns(step2)
+
+    # awarded = earned AND every required star awarded; resolve in dependency order.
+    for star in criteria.star_order():
+        awarded = pl.col(star_col(star.id, "earned"))
+        for req in star.requires:
+            awarded = awarded & pl.col(star_col(req, "awarded"))
+        lf = lf.with_columns(awarded.alias(star_col(star.id, "awarded")))
+
+    held = pl.sum_horizontal(pl.col(star_col(s.id, "awarded")).cast(pl.Int32) for s in criteria.stars)
+    limit: pl.Expr = pl.lit(len(criteria.stars))
+    for cap in criteria.caps:
+        limit = pl.min_horizontal(limit, pl.when(pl.col(cap_col(cap.id))).then(cap.max_stars).otherwise(limit))
+    stars = pl.min_horizontal(held, limit).cast(pl.Int32)
+    labels = [criteria.level_label(n) for n in range(len(criteria.stars) + 1)]
+    all_vetoes = [(pl.col(veto_col(s.id, v.id)), v.id) for s in criteria.stars for v in s.vetoes]
+    near_exprs = [
+        (
+            pl.col(star_col(s.id, "earned")).not_()
+            & pl.col(star_col(s.id, "vetoed")).not_()
+            & (pl.col(star_col(s.id, "gap")) <= near)
+        ).alias(star_col(s.id, "near"))
+        for s in criteria.stars
+    ]
+    lf = lf.with_columns(
+        stars.alias("stars"),
+        round2(pl.sum_horizontal(pl.col(star_col(s.id, "points")) for s in criteria.stars)).alias("total_points"),
+        _join_ids(all_vetoes).alias("vetoes"),
+        _join_ids([(pl.col(cap_col(c.id)), c.id) for c in criteria.caps]).alias("capped_by"),
+        pl.lit(criteria.id).alias("criteria_id"),
+        *near_exprs,
+    ).with_columns(
+        pl.col("stars").replace_strict(list(range(len(labels))), labels, return_dtype=pl.String).alias("level")
+    )
+    return lf
+
+
+def score(
+    parts: Sequence[tuple[Criteria, pl.DataFrame | pl.LazyFrame]],
+    *,
+    near: float = DEFAULT_NEAR,
+    by: str | None = None,
+) -> pl.DataFrame:
+    """Score every part with its criteria, stack them and rank all branches (and within ``by`` groups)."""
+    frames = [score_lazy(c, f, near=near) for c, f in parts]
+    if not frames:
+        raise ValueError("nothing to score")
+    stacked = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+    for name in RESERVED:
+        if name not in stacked.collect_schema():
+            stacked = stacked.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    ranked = rank_branches(stacked, by=by)
+    return ranked.collect()

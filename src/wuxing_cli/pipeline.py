@@ -1,0 +1,95 @@
+"""Orchestration without presentation: load criteria and data, score, rank (library entry points)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .engine.score import DEFAULT_NEAR, score
+from .errors import Problem
+from .io.criteria_loader import load_criteria_set
+from .io.table import Assessment, load_assessment
+from .models.criteria import Criteria
+
+DEFAULT_CRITERIA = ("rural", "community")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read an assessment file (SPEC §3)."""
+
+    encoding: str | None = None
+    sheet: str | None = None
+    period: str | None = None
+    strict: bool = False
+    skip_invalid: bool = False
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    """Everything one scored file produced: criteria, the loaded data and the ranked result frame."""
+
+    criteria: list[Criteria]
+    data: Assessment
+    frame: pl.DataFrame
+    near: float = DEFAULT_NEAR
+    by: str | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def period(self) -> str | None:
+        return self.data.period
+
+    def criteria_for(self, criteria_id: str) -> Criteria:
+        for c in self.criteria:
+            if c.id == criteria_id:
+                return c
+        raise KeyError(criteria_id)
+
+
+def criteria_names(given: Sequence[str] | None) -> list[str]:
+    """The criteria to use: those given, or both built-in standards (rows matched by branch type)."""
+    return list(given) if given else list(DEFAULT_CRITERIA)
+
+
+def run_score(
+    data_path: Path,
+    criteria: Sequence[str] | Sequence[Criteria] | None = None,
+    options: LoadOptions | None = None,
+    *,
+    near: float = DEFAULT_NEAR,
+    by: str | None = None,
+) -> ScoreRun:
+    """Load criteria (paths, built-in names or models) and a data file, then score and rank it."""
+    options = options or LoadOptions()
+    models = _models(criteria)
+    data = load_assessment(
+        data_path,
+        models,
+        encoding=options.encoding,
+        sheet=options.sheet,
+        period=options.period,
+        strict=options.strict,
+        skip_invalid=options.skip_invalid,
+    )
+    return score_assessment(models, data, near=near, by=by)
+
+
+def score_assessment(
+    criteria: Sequence[Criteria], data: Assessment, *, near: float = DEFAULT_NEAR, by: str | None = None
+) -> ScoreRun:
+    """Score an already loaded assessment."""
+    frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by)
+    used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)]
+    return ScoreRun(criteria=used or list(criteria), data=data, frame=frame, near=near, by=by,
+                    warnings=list(data.warnings))
+
+
+def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteria]:
+    if criteria and all(isinstance(c, Criteria) for c in criteria):
+        return [c for c in criteria if isinstance(c, Criteria)]
+    names = [str(c) for c in criteria] if criteria else None
+    return load_criteria_set(criteria_names(names))

@@ -1,0 +1,100 @@
+"""Write outputs atomically, and neutralise spreadsheet formulas in cells written to CSV/Excel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import Problem, UsageError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix an apostrophe to text cells that a spreadsheet would run as a formula (SPEC §7).
+
+    Only String columns are touched: numbers such as -3.5 stay numbers.
+    """
+    exprs = [
+        pl.when(_formula_like(pl.col(name)))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    ]
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _formula_like(col: pl.Expr) -> pl.Expr:
+    return col.str.contains(r"^[=+\-@\t\r]")
+
+
+def check_output_path(output: Path, inputs: Sequence[Path]) -> None:
+    """Refuse to overwrite an input file, and explain a missing output folder (exit 2)."""
+    target = output.resolve()
+    for item in inputs:
+        try:
+            same = item.exists() and target.exists() and os.path.samefile(item, target)
+        except OSError:
+            same = False
+        if same or item.resolve() == target:
+            raise UsageError([Problem(f"refusing to overwrite the input file '{item}' with the output",
+                                      code="output-is-input", hint="choose another --output path")])
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError([Problem(f"the output folder '{output.parent}' does not exist", code="output-dir",
+                                  hint="create it first (mkdir -p) or choose another --output path")])
+    if target.is_dir():
+        raise UsageError([Problem(f"the output path '{output}' is a folder", code="output-dir",
+                                  hint="give a file name, e.g. -o result.csv")])
+
+
+@contextlib.contextmanager
+def atomic_path(output: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``output``; rename it into place only if the block succeeds.
+
+    An exception, Ctrl-C or SIGTERM (turned into an exception by the CLI) leaves the old file intact
+    and no temporary file behind.
+    """
+    output = output.resolve()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".wuxing-tmp", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        if output.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, output.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_bytes(output: Path | None, data: bytes) -> None:
+    """Write to ``output`` atomically, or to stdout when ``output`` is None or '-'."""
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    with atomic_path(output) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_with(output: Path, writer: Callable[[Path], None]) -> None:
+    """Let ``writer`` produce the file at a temporary path, then move it into place."""
+    with atomic_path(output) as tmp:
+        writer(tmp)

@@ -1,0 +1,110 @@
+"""Atomic writes, refusing to overwrite inputs, and spreadsheet-formula neutralisation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from wuxing_cli.errors import UsageError
+from wuxing_cli.io.writers import atomic_path, check_output_path, neutralise, write_bytes
+from wuxing_cli.report.tabular import csv_bytes, xlsx_write
+
+
+def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    write_bytes(target, b"new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_failed_write_keeps_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_output_may_not_be_an_input_or_in_a_missing_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("x")
+    with pytest.raises(UsageError, match="refusing to overwrite the input file"):
+        check_output_path(data, [data])
+    with pytest.raises(UsageError, match="does not exist"):
+        check_output_path(tmp_path / "nope" / "out.csv", [data])
+    check_output_path(tmp_path / "out.csv", [data])
+
+
+def test_neutralise_formula_cells_only_in_text_columns() -> None:
+    frame = pl.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "正常"],
+                          "points": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    out = neutralise(frame)
+    assert out["name"].to_list() == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "正常"]
+    assert out["points"].to_list() == frame["points"].to_list()
+    assert b"'=HYPERLINK" in csv_bytes(frame)
+
+
+def test_xlsx_writes_formula_like_text_as_text(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "x.xlsx"
+    xlsx_write({"score": pl.DataFrame({"branch_name": ["=HYPERLINK(\"http://evil\",\"点我\")"], "n": [1]})}, path)
+    cell = openpyxl.load_workbook(path)["score"]["A2"]
+    assert cell.data_type == "s"
+    assert cell.value == "=HYPERLINK(\"http://evil\",\"点我\")"
+
+
+def test_xlsx_is_deterministic(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"a": ["x", "y"], "b": [1.5, 2.0]})
+    xlsx_write({"s": frame}, tmp_path / "1.xlsx")
+    xlsx_write({"s": frame}, tmp_path / "2.xlsx")
+    assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_write_keeps_old_file_and_no_litter(tmp_path: Path, sig: int) -> None:
+    target = tmp_path / "big.csv"
+    target.write_text("old content")
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from wuxing_cli.cli.common import guarded
+        from wuxing_cli.io.writers import atomic_path
+
+        @guarded
+        def run():
+            with atomic_path(Path({str(target)!r})) as tmp:
+                with open(tmp, "w") as handle:
+                    handle.write("partial")
+                    handle.flush()
+                    print("writing", flush=True)
+                    time.sleep(30)
+
+        try:
+            run()
+        except BaseException as exc:  # typer.Exit carries the code
+            sys.exit(getattr(exc, "exit_code", 99))
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"writing"
+    time.sleep(0.2)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143)
+    assert b"Traceback" not in err
+    assert target.read_text() == "old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]

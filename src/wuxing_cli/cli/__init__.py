@@ -1,0 +1,43 @@
+"""The ``wuxing`` command line: a thin typer layer over the library."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .._version import __version__
+
+app = typer.Typer(
+    name="wuxing",
+    help="Score, rank and report Henan's \"五星\"支部 (five-star party branch) assessments.\n\n"
+    "Criteria are YAML files (built-ins: rural, community); data are CSV or Excel files, one row per branch.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"wuxing {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    """wuxing: 河南"五星"支部评星、排名与通报工具."""
+
+
+# Command modules register themselves on `app` when imported.
+from . import analysis, bulletin, core, tools  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,199 @@
+"""Shared CLI plumbing: option types, consoles, the error funnel and output destinations.
+
+Only the CLI prints or exits. Heavy modules (polars, the engine, renderers) are imported inside
+command bodies so that ``wuxing --help`` and ``wuxing validate`` start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from ..errors import Problem, UsageError, WuxingError
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class LangOpt(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+CriteriaOpt = Annotated[
+    list[str] | None,
+    typer.Option("--criteria", "-c", help="Criteria file or built-in name (rural, community); repeatable. "
+                 "Default: both built-ins, rows matched by branch_type.", show_default=False),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here (atomically) instead of stdout; '-' is stdout.",
+                 show_default=False),
+]
+LangOption = Annotated[LangOpt, typer.Option("--lang", help="Report language.")]
+EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help="Input CSV encoding (default: detect UTF-8/BOM/GB18030).",
+                             show_default=False)
+]
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="Excel sheet name or 1-based number (default: first).",
+                             show_default=False)
+]
+PeriodOpt = Annotated[
+    str | None, typer.Option("--period", help="Use only this period when the file holds several.",
+                             show_default=False)
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat missing values (empty cells) as errors.")]
+SkipInvalidOpt = Annotated[
+    bool, typer.Option("--skip-invalid", help="Reject invalid rows, score the rest and list the rejected rows.")
+]
+NearOpt = Annotated[float, typer.Option("--near", help="Points from the pass mark that count as within reach.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings, only results and errors.")]
+
+
+def make_console(*, stderr: bool, width: int | None = None) -> Console:
+    """A console that respects NO_COLOR and pipes (no ANSI codes when not a terminal)."""
+    from rich.console import Console
+
+    no_color = bool(os.environ.get("NO_COLOR"))
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, no_color=no_color, highlight=False, soft_wrap=False, width=width,
+                   color_system=None if no_color else "auto", emoji=False)
+
+
+def report_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None:
+    """Print problems to stderr, one per line; warnings are hidden with ``--quiet``."""
+    out = sys.stderr
+    for problem in problems:
+        if quiet and not problem.is_error:
+            continue
+        out.write(problem.format() + "\n")
+    out.flush()
+
+
+class _Terminated(BaseException):
+    """SIGTERM turned into an exception so that atomic writes clean up."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def guarded(func: Callable[P, R]) -> Callable[P, R]:
+    """The one error funnel: user mistakes exit 1/2 with messages, bugs exit 3, Ctrl-C exits 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = None
+        try:
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:  # not in the main thread (e.g. some test runners)
+            previous = None
+        try:
+            return func(*args, **kwargs)
+        except WuxingError as exc:
+            report_problems(exc.problems)
+            raise typer.Exit(exc.exit_code) from None
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted\n")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except _Terminated:
+            sys.stderr.write("terminated\n")
+            raise typer.Exit(143) from None
+        except BrokenPipeError:
+            raise typer.Exit(EXIT_OK) from None
+        except Exception as exc:  # the bug funnel: everything else is our fault
+            raise typer.Exit(_bug(exc)) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    return wrapper
+
+
+def _bug(exc: BaseException) -> int:
+    fd, path = tempfile.mkstemp(prefix="wuxing-crash-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("wuxing " + " ".join(sys.argv[1:]) + "\n\n")
+        traceback.print_exception(exc, file=handle)
+    sys.stderr.write(
+        f"wuxing: internal error ({type(exc).__name__}: {exc}). This is a bug in wuxing, not in your files.\n"
+        f"The full traceback was written to {path}; please report it with that file attached.\n"
+    )
+    return EXIT_BUG
+
+
+class Output:
+    """Where a command's result goes: stdout, or a file written atomically after rendering succeeded."""
+
+    def __init__(self, path: Path | None, inputs: Sequence[Path] = ()) -> None:
+        self.path = None if path is None or str(path) == "-" else path
+        self.inputs = list(inputs)
+        if self.path is not None:
+            from ..io.writers import check_output_path
+
+            check_output_path(self.path, self.inputs)
+
+    @property
+    def is_stdout(self) -> bool:
+        return self.path is None
+
+    def text(self, text: str) -> None:
+        from ..io.writers import write_bytes
+
+        write_bytes(self.path, text.encode("utf-8"))
+
+    def data(self, data: bytes) -> None:
+        from ..io.writers import write_bytes
+
+        write_bytes(self.path, data)
+
+    def file(self, writer: Callable[[Path], None], fmt: str) -> None:
+        """Binary formats (xlsx, parquet) need a real file."""
+        if self.path is None:
+            raise UsageError([Problem(f"-f {fmt} writes a binary file; give --output FILE", code="needs-output")])
+        from ..io.writers import write_with
+
+        write_with(self.path, writer)
+
+    def renderable(self, renderable: RenderableType) -> None:
+        """A rich renderable: to the terminal, or as plain text to a file."""
+        if self.path is None:
+            make_console(stderr=False).print(renderable)
+            return
+        from rich.console import Console
+
+        console = Console(record=True, width=200, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
+        console.print(renderable)
+        self.text(console.export_text())
+
+
+def check_format(fmt: str, allowed: Sequence[str]) -> str:
+    if fmt not in allowed:
+        raise UsageError([Problem(f"unknown format '{fmt}'", code="format", hint=f"use one of: {', '.join(allowed)}")])
+    return fmt
+
+
+def format_option(default: str, allowed: Sequence[str]) -> Any:
+    return typer.Option(default, "--format", "-f", help=f"Output format: {', '.join(allowed)}.")
+
+
+def print_warnings(warnings: Sequence[Problem], quiet: bool) -> None:
+    report_problems(warnings, quiet=quiet)

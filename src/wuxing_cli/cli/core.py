@@ -1,0 +1,152 @@
+"""Commands ``validate``, ``score`` and ``schema``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import app
+from .common import (
+    CriteriaOpt,
+    EncodingOpt,
+    LangOption,
+    LangOpt,
+    NearOpt,
+    Output,
+    OutputOpt,
+    PeriodOpt,
+    QuietOpt,
+    SheetOpt,
+    SkipInvalidOpt,
+    StrictOpt,
+    guarded,
+    print_warnings,
+)
+
+
+class ValidateFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+class ScoreFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+@app.command()
+@guarded
+def validate(
+    files: Annotated[list[str] | None, typer.Argument(help="Criteria files or built-in names (default: the built-ins).",
+                                                      show_default=False)] = None,
+    criteria: CriteriaOpt = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", "-d", help="Also check this data file (repeatable).",
+                                                    show_default=False)] = None,
+    fmt: Annotated[ValidateFormat, typer.Option("--format", "-f", help="text, json or github annotations.")]
+    = ValidateFormat.text,
+    output: OutputOpt = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    period: PeriodOpt = None,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Check criteria files (and data files against them); exit 1 listing every problem.
+
+    Examples:
+
+      wuxing validate criteria/*.yaml
+
+      wuxing validate -c rural --data 自评表.xlsx -f github
+    """
+    from ..cli.validate_out import render_validation, run_validation
+
+    names = list(files or []) + list(criteria or [])
+    result = run_validation(names, data or [], encoding=encoding, sheet=sheet, period=period, strict=strict)
+    out = Output(output, inputs=[*(Path(n) for n in names), *(data or [])])
+    out.text(render_validation(result, fmt.value, quiet=quiet))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def score(
+    data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx), one row per branch.",
+                                         show_default=False)],
+    criteria: CriteriaOpt = None,
+    fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="Output format.")] = ScoreFormat.table,
+    output: OutputOpt = None,
+    by: Annotated[str | None, typer.Option("--by", help="Also rank within groups of this column "
+                                           "(township, county, …).", show_default=False)] = None,
+    near: NearOpt = 5.0,
+    lang: LangOption = LangOpt.zh,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    period: PeriodOpt = None,
+    strict: StrictOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score every branch into stars, a level and points, ranked.
+
+    Examples:
+
+      wuxing score examples/county-2024Q2.csv
+
+      wuxing score 自评表.xlsx -c rural -f csv -o 结果.csv
+
+      wuxing score data.csv --by township -f json
+    """
+    from ..pipeline import LoadOptions, run_score
+    from ..report import score_out
+    from ..report.labels import Lang
+    from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
+    from .options import check_by
+
+    out = Output(output, inputs=[data])
+    run = run_score(
+        data,
+        criteria,
+        LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid),
+        near=near,
+        by=check_by(by),
+    )
+    print_warnings(run.warnings, quiet)
+    language = Lang(lang.value)
+    if fmt is ScoreFormat.table:
+        out.renderable(score_out.score_renderable(run, language))
+    elif fmt is ScoreFormat.csv:
+        out.data(csv_bytes(score_out.score_frame(run)))
+    elif fmt is ScoreFormat.json:
+        out.text(json_text(score_out.score_document(run)))
+    elif fmt is ScoreFormat.md:
+        out.text(score_out.score_markdown(run, language))
+    elif fmt is ScoreFormat.xlsx:
+        frame = score_out.score_frame(run)
+        out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
+    elif fmt is ScoreFormat.parquet:
+        frame = score_out.score_frame(run)
+        out.file(lambda path: parquet_write(frame, path), fmt.value)
+
+
+@app.command()
+@guarded
+def schema(output: OutputOpt = None) -> None:
+    """Print the JSON Schema of criteria files (for editors and CI).
+
+    Example:
+
+      wuxing schema -o schema/criteria.schema.json
+    """
+    from ..models.schema import criteria_schema_text
+
+    Output(output).text(criteria_schema_text())

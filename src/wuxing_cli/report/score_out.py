@@ -1,0 +1,180 @@
+"""Shape scored results into the SPEC §5 outputs of ``wuxing score``: CSV columns, JSON, Markdown, tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from ..engine.score import star_col
+from ..pipeline import ScoreRun
+from .labels import Lang, label, level_label, star_marks
+from .tabular import markdown_table, num, rich_table
+
+OPTIONAL = ("county", "township", "branch_type", "period")
+
+
+def star_ids(run: ScoreRun) -> list[str]:
+    """Star ids of every criteria in the run, in first-appearance order."""
+    seen: dict[str, None] = {}
+    for criteria in run.criteria:
+        for star in criteria.stars:
+            seen.setdefault(star.id, None)
+    return list(seen)
+
+
+def star_names(run: ScoreRun) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for criteria in run.criteria:
+        for star in criteria.stars:
+            names.setdefault(star.id, star.name)
+    return names
+
+
+def present_optional(frame: pl.DataFrame) -> list[str]:
+    """The optional reserved columns the data actually had."""
+    return [c for c in OPTIONAL if c in frame.columns and frame[c].null_count() < frame.height]
+
+
+def score_frame(run: ScoreRun) -> pl.DataFrame:
+    """The ``score --format csv`` table (SPEC §5) in rank order."""
+    frame = run.frame
+    stars = star_ids(run)
+    head = ["rank"] + (["group_rank"] if "group_rank" in frame.columns else []) + ["branch_id", "branch_name"]
+    cols: list[pl.Expr] = [pl.col(c) for c in head]
+    cols += [pl.col(c) for c in present_optional(frame)]
+    cols += [pl.col("stars"), pl.col("level"), pl.col("total_points")]
+    for sid in stars:
+        cols.append(pl.col(star_col(sid, "points")).alias(f"{sid}_points"))
+        cols.append(pl.col(star_col(sid, "earned")).alias(f"{sid}_earned"))
+    cols += [pl.col("vetoes"), pl.col("missing")]
+    return frame.select(cols)
+
+
+def _split(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(";") if v]
+
+
+def score_document(run: ScoreRun) -> dict[str, Any]:
+    """The ``score --format json`` document (SPEC §5)."""
+    frame = run.frame
+    levels = {str(n): 0 for n in range(max((len(c.stars) for c in run.criteria), default=5) + 1)}
+    for row in frame.group_by("stars").len().iter_rows():
+        levels[str(row[0])] = int(row[1])
+    star_summary: dict[str, dict[str, int]] = {}
+    for sid in star_ids(run):
+        star_summary[sid] = {
+            "earned": int(frame[star_col(sid, "earned")].fill_null(False).sum()),
+            "awarded": int(frame[star_col(sid, "awarded")].fill_null(False).sum()),
+        }
+    optional = present_optional(frame)
+    branches = []
+    by_id = {c.id: c for c in run.criteria}
+    for row in frame.iter_rows(named=True):
+        criteria = by_id[row["criteria_id"]]
+        item: dict[str, Any] = {"rank": row["rank"]}
+        if "group_rank" in row:
+            item["group_rank"] = row["group_rank"]
+        item["branch_id"] = row["branch_id"]
+        item["branch_name"] = row["branch_name"]
+        for col in optional:
+            item[col] = row[col]
+        item["criteria"] = criteria.id
+        item["stars"] = row["stars"]
+        item["level"] = row["level"]
+        item["total_points"] = num(row["total_points"])
+        results = []
+        for star in criteria.stars:
+            results.append({
+                "id": star.id,
+                "name": star.name,
+                "points": num(row[star_col(star.id, "points")]),
+                "max_points": num(star.total_points),
+                "pass_mark": num(star.pass_mark),
+                "earned": row[star_col(star.id, "earned")],
+                "awarded": row[star_col(star.id, "awarded")],
+                "vetoes": _split(row[star_col(star.id, "vetoes")]),
+                "required_failed": _split(row[star_col(star.id, "required_failed")]),
+                "near": row[star_col(star.id, "near")],
+                "gap": num(max(row[star_col(star.id, "gap")], 0.0)),
+            })
+        item["star_results"] = results
+        item["capped_by"] = _split(row["capped_by"])
+        item["missing"] = _split(row["missing"])
+        branches.append(item)
+    summary: dict[str, Any] = {
+        "branches": frame.height,
+        "rows_read": run.data.rows_read,
+        "levels": levels,
+        "stars": star_summary,
+        "rejected": [
+            {"line": r.line, "branch_id": r.branch_id, "reasons": list(r.reasons)} for r in run.data.rejected
+        ],
+    }
+    return {
+        "criteria": [{"id": c.id, "version": c.version} for c in run.criteria],
+        "period": run.period,
+        "summary": summary,
+        "branches": branches,
+        "warnings": [p.format() for p in run.warnings],
+    }
+
+
+def _display_rows(run: ScoreRun, lang: Lang) -> tuple[list[str], list[list[Any]], list[bool]]:
+    frame = score_frame(run)
+    names = star_names(run)
+    stars = star_ids(run)
+    optional = [c for c in present_optional(run.frame) if c in ("township",)]
+    headers = [label("rank", lang)]
+    if "group_rank" in frame.columns:
+        headers.append(label("group_rank", lang))
+    headers += [label("branch_id", lang), label("branch_name", lang)]
+    headers += [label(c, lang) for c in optional]
+    headers += [label("level", lang), label("total_points", lang)]
+    headers += [names[s].removesuffix("星") if lang == Lang.zh else s for s in stars]
+    headers += [label("vetoes", lang), label("missing", lang)]
+    numeric = [True] * (2 if "group_rank" in frame.columns else 1) + [False, False] + [False] * len(optional)
+    numeric += [False, True] + [True] * len(stars) + [False, False]
+    rows = []
+    for row in frame.iter_rows(named=True):
+        cells: list[Any] = [row["rank"]]
+        if "group_rank" in row:
+            cells.append(row["group_rank"])
+        cells += [row["branch_id"], row["branch_name"]]
+        cells += [row[c] for c in optional]
+        marks = star_marks(row["stars"])
+        cells.append(f"{marks} {level_label(row['stars'], lang, row['level'])}")
+        cells.append(num(row["total_points"]))
+        for sid in stars:
+            points = row.get(f"{sid}_points")
+            if points is None:
+                cells.append("")
+            else:
+                cells.append(f"{num(points)}{'✓' if row[f'{sid}_earned'] else ''}")
+        cells += [row["vetoes"], row["missing"]]
+        rows.append(cells)
+    return headers, rows, numeric
+
+
+def score_markdown(run: ScoreRun, lang: Lang) -> str:
+    headers, rows, numeric = _display_rows(run, lang)
+    title = label("score_title", lang)
+    period = f"（{run.period}）" if run.period and lang == Lang.zh else f" ({run.period})" if run.period else ""
+    align = ["---:" if n else "---" for n in numeric]
+    text = f"# {title}{period}\n\n{label('branches_scored', lang, n=run.frame.height)}"
+    if run.data.rejected:
+        text += "；" if lang == Lang.zh else "; "
+        text += label("rejected_rows", lang, n=len(run.data.rejected))
+    return text + "\n\n" + markdown_table(rows, headers, align)
+
+
+def score_renderable(run: ScoreRun, lang: Lang) -> RenderableType:
+    headers, rows, numeric = _display_rows(run, lang)
+    period = f" {run.period}" if run.period else ""
+    table = rich_table(rows, headers, title=label("score_title", lang) + period, numeric=numeric)
+    note = label("branches_scored", lang, n=run.frame.height)
+    if run.data.rejected:
+        note += ("；" if lang == Lang.zh else "; ") + label("rejected_rows", lang, n=len(run.data.rejected))
+    return Group(table, Text(note))

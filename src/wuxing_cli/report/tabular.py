@@ -1,0 +1,130 @@
+"""Generic writers for tables: CSV, JSON, Markdown, Excel, Parquet and rich terminal tables."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.table import Table
+
+from ..io.writers import neutralise
+
+
+def num(value: Any) -> Any:
+    """A JSON-friendly number: integral floats become ints (100.0 → 100); NaN/inf become null."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+    return value
+
+
+def json_text(document: Any) -> str:
+    """Deterministic, human-readable JSON (UTF-8, no ASCII escaping, stable key order as built)."""
+    return json.dumps(document, ensure_ascii=False, indent=2, default=_default) + "\n"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """CSV in UTF-8 (no BOM, so every CSV reader sees the SPEC's headers), formula-like cells neutralised.
+
+    Analysts who open results in Excel/WPS should ask for ``-f xlsx``.
+    """
+    buffer = io.BytesIO()
+    _stringify_lists(neutralise(frame)).write_csv(buffer, float_precision=None)
+    return buffer.getvalue()
+
+
+def _stringify_lists(frame: pl.DataFrame) -> pl.DataFrame:
+    exprs = [
+        pl.col(name).list.join(";").alias(name)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.List)
+    ]
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def parquet_write(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_parquet(path, statistics=False)
+
+
+def xlsx_write(sheets: Mapping[str, pl.DataFrame], path: Path) -> None:
+    """Write sheets with xlsxwriter; text cells are always text, never formulas (SPEC §7)."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    # A fixed creation date keeps the file byte-identical between runs.
+    import datetime as _dt
+
+    workbook.set_properties({"created": _dt.datetime(2000, 1, 1)})
+    bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    for sheet_name, frame in sheets.items():
+        sheet = workbook.add_worksheet(sheet_name[:31])
+        frame = _stringify_lists(frame)
+        for col, name in enumerate(frame.columns):
+            sheet.write_string(0, col, name, bold)
+            width = max([len(name) * 2] + [len(str(v)) * 2 for v in frame[name].head(200).to_list()])
+            sheet.set_column(col, col, min(max(width, 6), 40))
+        for col, name in enumerate(frame.columns):
+            for row, value in enumerate(frame[name].to_list(), start=1):
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    sheet.write_boolean(row, col, value)
+                elif isinstance(value, int | float):
+                    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+                        continue
+                    sheet.write_number(row, col, value)
+                else:
+                    sheet.write_string(row, col, str(value))
+        sheet.freeze_panes(1, 0)
+        if frame.width:
+            sheet.autofilter(0, 0, max(frame.height, 1), frame.width - 1)
+    workbook.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    if isinstance(value, float):
+        return f"{num(value)}"
+    return str(value)
+
+
+def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align: Sequence[str] | None = None) -> str:
+    """A GitHub-flavoured Markdown table; ``|`` in cells is escaped."""
+
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    align = align or ["---"] * len(headers)
+    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(esc(_cell(v)) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def rich_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
+               numeric: Sequence[bool] | None = None, caption: str | None = None) -> Table:
+    """A rich table; numeric columns are right-aligned."""
+    table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
+    numeric = numeric or [False] * len(headers)
+    for header, is_num in zip(headers, numeric, strict=True):
+        table.add_column(header, justify="right" if is_num else "left", no_wrap=not is_num)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    return table

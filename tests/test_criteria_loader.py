@@ -142,7 +142,7 @@ def test_pass_mark_above_max_and_declared_max_points() -> None:
     assert "pass_mark 45 exceeds the star's maximum 40" in only_error(GOOD.replace("pass_mark: 30", "pass_mark: 45")).message
     error = only_error(GOOD.replace("pass_mark: 30", "pass_mark: 30\n    max_points: 100"))
     assert "max_points 100 differs from the sum of the indicators' points (40)" in error.message
-    assert error.line == 20
+    assert error.line == 18
 
 
 def test_requires_unknown_and_cycle() -> None:
@@ -179,7 +179,7 @@ def test_shared_header_between_fields_and_with_reserved_columns() -> None:
 
 def test_repeated_ids() -> None:
     error = only_error(GOOD.replace("id: b\n", "id: a\n").replace("requires: [b]", "requires: []"))
-    assert "star id 'a' repeats (first at line 16)" in error.message
+    assert "star id 'a' repeats (first at line 15)" in error.message
 
 
 def test_warnings_unearnable_star_and_unscored_category_value() -> None:
@@ -211,5 +211,5 @@ def test_bomb_and_depth_and_size_are_refused_fast() -> None:
 def test_builtin_names_load_and_conflicting_branch_types() -> None:
     rural = load_criteria("rural")
     assert rural.branch_type == "农村" and len(rural.stars) == 5
-    with pytest.raises(CriteriaError, match="claimed by two criteria"):
+    with pytest.raises(CriteriaError, match="both claim branch type"):
         load_criteria_set(["rural", "rural"])

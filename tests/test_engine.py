@@ -115,7 +115,7 @@ def test_earned_needs_pass_mark_required_and_no_veto() -> None:
     assert out["s:required_failed"].to_list() == ["", "g", "", "", ""]
     assert out["s:vetoes"].to_list() == ["", "", "crime", "", "crime"]  # undecidable veto counts as fired
     assert out["missing"].to_list() == ["", "", "", "", "cases"]
-    assert out["s:near"].to_list() == [False, False, False, True, False]  # vetoed/required-failed stars are not near
+    assert out["s:near"].to_list() == [False, True, False, True, False]  # SPEC §4: vetoed stars are never near
     assert out["stars"].to_list() == [1, 0, 0, 0, 0]
 
 
@@ -196,14 +196,14 @@ def test_league_table_ranks_groups_with_ties_by_name() -> None:
         "township": ["乙", "乙", "甲", "甲", "丙", "丙"],
     })
     table = league_table(frame, by="township")
-    assert table["group"].to_list() == ["乙", "甲", "丙"]  # 250 = 250 = 250: all tie, listed by name
+    assert table["group"].to_list() == ["丙", "乙", "甲"]  # all tie at 250: listed by name (code-point order)
     assert table["rank"].to_list() == [1, 1, 1]
     assert table["mean_stars"].to_list() == [3.0, 3.0, 3.0]
-    assert table["share_3plus"].to_list() == [0.5, 1.0, 0.5]
+    assert table["share_3plus"].to_list() == [0.5, 0.5, 1.0]
     by_stars = league_table(frame, by="township", metric=Metric.share_3plus)
     assert by_stars["group"].to_list() == ["甲", "丙", "乙"]
     assert by_stars["rank"].to_list() == [1, 2, 2]
-    assert table["level_3"].to_list() == [0, 2, 0]
+    assert table["level_3"].to_list() == [0, 0, 2]
 
 
 def test_score_stacks_several_criteria_and_ranks_together() -> None:

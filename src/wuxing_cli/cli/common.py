@@ -64,6 +64,8 @@ SkipInvalidOpt = Annotated[
 ]
 NearOpt = Annotated[float, typer.Option("--near", help="Points from the pass mark that count as within reach.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings, only results and errors.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every warning (default: the first 10).")]
+WARNINGS_SHOWN = 10
 
 
 def make_console(*, stderr: bool, width: int | None = None) -> Console:
@@ -195,5 +197,11 @@ def format_option(default: str, allowed: Sequence[str]) -> Any:
     return typer.Option(default, "--format", "-f", help=f"Output format: {', '.join(allowed)}.")
 
 
-def print_warnings(warnings: Sequence[Problem], quiet: bool) -> None:
-    report_problems(warnings, quiet=quiet)
+def print_warnings(warnings: Sequence[Problem], quiet: bool, verbose: bool = False) -> None:
+    """Warnings to stderr: none with ``--quiet``, the first few by default, all with ``--verbose``."""
+    if quiet or not warnings:
+        return
+    shown = list(warnings) if verbose else list(warnings)[:WARNINGS_SHOWN]
+    report_problems(shown)
+    if len(shown) < len(warnings):
+        sys.stderr.write(f"… and {len(warnings) - len(shown)} more warnings (--verbose lists them all)\n")

@@ -22,6 +22,7 @@ from .common import (
     SheetOpt,
     SkipInvalidOpt,
     StrictOpt,
+    VerboseOpt,
     guarded,
     print_warnings,
 )
@@ -95,6 +96,7 @@ def score(
     strict: StrictOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Score every branch into stars, a level and points, ranked.
 
@@ -120,7 +122,7 @@ def score(
         near=near,
         by=check_by(by),
     )
-    print_warnings(run.warnings, quiet)
+    print_warnings(run.warnings, quiet, verbose)
     language = Lang(lang.value)
     if fmt is ScoreFormat.table:
         out.renderable(score_out.score_renderable(run, language))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -124,23 +124,15 @@ def load_criteria_set(names: Sequence[str]) -> list[Criteria]:
 
 
 def _check_set(criteria: list[Criteria], paths: list[str]) -> list[Problem]:
-    from .table import branch_type_keys  # local: the data loader owns branch-type spellings
+    """Two criteria may not claim the same branch type (the data loader owns the spellings)."""
+    from ..errors import DataError
+    from .table import _claims
 
-    problems: list[Problem] = []
-    owner: dict[str, str] = {}
-    for c, path in zip(criteria, paths, strict=True):
-        for key in branch_type_keys(c):
-            if key in owner and owner[key] != path:
-                problems.append(
-                    Problem(
-                        f"branch type '{c.branch_type}' is claimed by two criteria files ({owner[key]} and {path})",
-                        file=path, code="branch-type-conflict",
-                        hint="give one criteria file per branch type",
-                    )
-                )
-                break
-            owner[key] = path
-    return problems
+    try:
+        _claims(criteria)
+    except DataError as exc:
+        return [replace(p, file=", ".join(dict.fromkeys(paths))) for p in exc.problems]
+    return []
 
 
 # --------------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import expr as ex
+from ..expr import names as expr_names
+from ..expr import parse as expr_parse
 from ..models.criteria import (
     BandsRule,
     BooleanRule,
@@ -191,7 +192,7 @@ def best_points(indicator: Indicator) -> float:
 
 
 def _condition_inputs(text: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: row.get(name) for name in sorted(set(ex.names(ex.parse(text))), key=text.find)}
+    return {name: row.get(name) for name in sorted(set(expr_names(expr_parse(text))), key=text.find)}
 
 
 def _flag(row: Mapping[str, Any], col: str) -> bool:

@@ -1,0 +1,367 @@
+"""Commands ``rank``, ``diff`` and ``explain``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import Problem, UsageError
+from . import app
+from .common import (
+    CriteriaOpt,
+    EncodingOpt,
+    LangOpt,
+    LangOption,
+    NearOpt,
+    Output,
+    OutputOpt,
+    PeriodOpt,
+    QuietOpt,
+    SheetOpt,
+    SkipInvalidOpt,
+    StrictOpt,
+    guarded,
+    print_warnings,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class RankFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    xlsx = "xlsx"
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+class ExplainFormat(StrEnum):
+    table = "table"
+    json = "json"
+    md = "md"
+
+
+class MetricOpt(StrEnum):
+    mean_points = "mean_points"
+    mean_stars = "mean_stars"
+    share_3plus = "share_3plus"
+
+
+class RowsOpt(StrEnum):
+    groups = "groups"
+    branches = "branches"
+
+
+MetricOption = Annotated[
+    MetricOpt, typer.Option("--metric", help="What groups are ranked by (ties share a rank).")
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Group column: township (乡镇), county (县区), branch_type (类型) or period (期间).",
+                 show_default=False),
+]
+
+
+@app.command()
+@guarded
+def rank(
+    data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx).", show_default=False)],
+    by: Annotated[str, typer.Option("--by", help="Group column: township (乡镇), county (县区), "
+                                    "branch_type (类型) or period (期间).")] = "township",
+    metric: MetricOption = MetricOpt.mean_points,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the groups ranked N or better "
+                                            "(ties at N included), and their branches.", show_default=False)] = None,
+    previous: Annotated[Path | None, typer.Option("--previous", help="The previous period's file: show each "
+                                                  "group's rank change (↑2 / ↓1 / —).", show_default=False)] = None,
+    criteria: CriteriaOpt = None,
+    fmt: Annotated[RankFormat, typer.Option("--format", "-f", help="Output format.")] = RankFormat.table,
+    rows: Annotated[RowsOpt, typer.Option("--rows", help="With -f csv: one row per group (the league table) "
+                                          "or per branch (with group_rank).")] = RowsOpt.groups,
+    output: OutputOpt = None,
+    near: NearOpt = 5.0,
+    lang: LangOption = LangOpt.zh,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    period: PeriodOpt = None,
+    strict: StrictOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Rank groups (townships, counties, …) against each other, and branches within each group.
+
+    Examples:
+
+      wuxing rank examples/county-2024Q4.csv --by township
+
+      wuxing rank data.csv --by county --metric share_3plus --top 5 -f md
+
+      wuxing rank 2024Q4.csv --previous 2024Q3.csv -f json
+    """
+    from ..engine.rank import Metric
+    from ..pipeline import LoadOptions, run_score
+    from ..report import analysis_out
+    from ..report.labels import Lang
+    from ..report.tabular import csv_bytes, json_text, xlsx_write
+    from .options import check_by
+
+    group = check_by(by)
+    assert group is not None
+    inputs = [data] + ([previous] if previous is not None else [])
+    out = Output(output, inputs=inputs)
+    options = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+    run = run_score(data, criteria, options, near=near, by=group)
+    _check_group_column(run.frame, group, data)
+    before = None
+    if previous is not None:
+        before = run_score(previous, criteria, LoadOptions(encoding=encoding, sheet=sheet, strict=strict,
+                                                            skip_invalid=skip_invalid), near=near, by=group)
+        _check_group_column(before.frame, group, previous)
+    print_warnings([*run.warnings, *(before.warnings if before else [])], quiet)
+    report = analysis_out.build_rank(run, group, Metric(metric.value), previous=before, top=top)
+    language = Lang(lang.value)
+    if fmt is RankFormat.table:
+        out.renderable(analysis_out.rank_renderable(report, language))
+    elif fmt is RankFormat.csv:
+        frame = (analysis_out.rank_groups_frame(report) if rows is RowsOpt.groups
+                 else analysis_out.rank_branches_frame(report))
+        out.data(csv_bytes(frame))
+    elif fmt is RankFormat.json:
+        out.text(json_text(analysis_out.rank_document(report)))
+    elif fmt is RankFormat.md:
+        out.text(analysis_out.rank_markdown(report, language))
+    elif fmt is RankFormat.xlsx:
+        sheets = {"groups": analysis_out.rank_groups_frame(report),
+                  "branches": analysis_out.rank_branches_frame(report)}
+        out.file(lambda path: xlsx_write(sheets, path), fmt.value)
+
+
+def _check_group_column(frame: pl.DataFrame, by: str, path: Path) -> None:
+    if by not in frame.columns or frame[by].null_count() == frame.height:
+        raise UsageError([Problem(f"the data has no '{by}' column to group by", file=str(path), code="by",
+                                  hint="add the column (e.g. 乡镇) or choose another --by")])
+
+
+@app.command()
+@guarded
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier file (or the self-assessment).", show_default=False)],
+    new: Annotated[Path | None, typer.Argument(help="The later file (or the verification). Omit it to compare "
+                                               "two periods of OLD (--from/--to) or two criteria versions "
+                                               "(--criteria-new).", show_default=False)] = None,
+    from_period: Annotated[str | None, typer.Option("--from", help="Period of OLD to compare.",
+                                                    show_default=False)] = None,
+    to_period: Annotated[str | None, typer.Option("--to", help="Period of NEW (or of OLD when NEW is omitted).",
+                                                  show_default=False)] = None,
+    criteria: CriteriaOpt = None,
+    criteria_new: Annotated[list[str] | None, typer.Option(
+        "--criteria-new", help="Score NEW (or OLD again) under these criteria instead: what the rule change "
+        "alone did to each branch, separated from the change in performance. Repeatable.",
+        show_default=False)] = None,
+    label_old: Annotated[str | None, typer.Option("--label-old", help="Name of OLD (e.g. 自评). With either "
+                                                  "label, or --sources, the report checks where OLD overstated "
+                                                  "NEW.", show_default=False)] = None,
+    label_new: Annotated[str | None, typer.Option("--label-new", help="Name of NEW (e.g. 复核).",
+                                                  show_default=False)] = None,
+    sources: Annotated[bool, typer.Option("--sources", help="OLD and NEW are two sources for one period "
+                                          "(self-assessment, verification): report overstatement.")] = False,
+    by: ByOption = None,
+    metric: MetricOption = MetricOpt.mean_points,
+    show_all: Annotated[bool, typer.Option("--all", help="Table/md: list unchanged branches too.")] = False,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.table,
+    rows: Annotated[RowsOpt, typer.Option("--rows", help="With -f csv: per branch, or per group "
+                                          "(--by changes, or overstatement by township).")] = RowsOpt.branches,
+    output: OutputOpt = None,
+    near: NearOpt = 5.0,
+    lang: LangOption = LangOpt.zh,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    strict: StrictOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare two periods, two sources (self-assessment vs verification) or two criteria versions.
+
+    Examples:
+
+      wuxing diff 2024Q3.csv 2024Q4.csv --by township
+
+      wuxing diff all.xlsx --from 2024-Q3 --to 2024-Q4 -f json
+
+      wuxing diff 自评.xlsx 复核.xlsx --label-old 自评 --label-new 复核
+
+      wuxing diff data.csv -c criteria-2023.yaml --criteria-new criteria-2024.yaml
+    """
+    from ..engine.rank import Metric
+    from ..pipeline import LoadOptions, criteria_names, run_score
+    from ..report import analysis_out
+    from ..report.labels import Lang
+    from ..report.tabular import csv_bytes, json_text
+    from .options import check_by
+
+    group = check_by(by)
+    language = Lang(lang.value)
+    mode: analysis_out.DiffMode = "sources" if (sources or label_old or label_new) else "periods"
+    if criteria_new:
+        if mode == "sources":
+            raise UsageError([Problem("--criteria-new compares criteria versions; it cannot be combined with "
+                                      "--sources/--label-old/--label-new", code="usage")])
+        mode = "criteria"
+    if new is None and mode != "criteria" and not (from_period and to_period):
+        raise UsageError([Problem("give two files (OLD NEW), or one file with --from P --to P, or one file with "
+                                  "--criteria-new FILE", code="usage")])
+    new_path = new if new is not None else old
+    new_period = to_period if (new is not None or to_period) else from_period
+    inputs = [old] + ([new] if new is not None else [])
+    out = Output(output, inputs=inputs)
+
+    def load(path: Path, period: str | None, names: list[str] | None) -> Any:
+        opts = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+        return run_score(path, names, opts, near=near, by=group)
+
+    old_names = criteria_names(criteria)
+    old_run = load(old, from_period, old_names)
+    same_data = new_path == old and new_period == from_period
+    if mode == "criteria":
+        assert criteria_new is not None
+        same_rules = old_run if same_data else load(new_path, new_period, old_names)
+        new_run = load(new_path, new_period, list(criteria_new))
+    else:
+        same_rules = None
+        new_run = load(new_path, new_period, old_names)
+    warnings = [*old_run.warnings, *new_run.warnings]
+    if same_rules is not None and same_rules is not old_run:
+        warnings += same_rules.warnings
+    print_warnings(warnings, quiet)
+    if group is not None:
+        _check_group_column(old_run.frame, group, old)
+        _check_group_column(new_run.frame, group, new_path)
+
+    if mode == "criteria":
+        default_old = _criteria_label(old_run)
+        default_new = _criteria_label(new_run)
+        if default_old == default_new:
+            default_old, default_new = " + ".join(old_names), " + ".join(criteria_new or [])
+    elif mode == "sources":
+        default_old = analysis_out.label("self", language)
+        default_new = analysis_out.label("verified", language)
+    else:
+        default_old = old_run.period or from_period or old.stem
+        default_new = new_run.period or new_period or new_path.stem
+        if default_old == default_new and new is not None:
+            default_old, default_new = old.stem, new_path.stem
+    report = analysis_out.build_diff(
+        mode, old_run, new_run, label_old=label_old or default_old, label_new=label_new or default_new,
+        by=group, metric=Metric(metric.value), same_rules=same_rules, show_all=show_all,
+    )
+    if fmt is DiffFormat.table:
+        out.renderable(analysis_out.diff_renderable(report, language))
+    elif fmt is DiffFormat.csv:
+        if rows is RowsOpt.groups:
+            if report.over_groups is None and report.groups is None:
+                raise UsageError([Problem("--rows groups needs --by (or a self-assessment/verification "
+                                          "comparison)", code="usage")])
+            out.data(csv_bytes(analysis_out.diff_groups_frame(report)))
+        else:
+            out.data(csv_bytes(analysis_out.diff_frame(report)))
+    elif fmt is DiffFormat.json:
+        out.text(json_text(analysis_out.diff_document(report)))
+    elif fmt is DiffFormat.md:
+        out.text(analysis_out.diff_markdown(report, language))
+
+
+def _criteria_label(run: Any) -> str:
+    return " + ".join(f"{c.id} {c.version}" for c in run.criteria)
+
+
+@app.command()
+@guarded
+def explain(
+    data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx).", show_default=False)],
+    branch: Annotated[str, typer.Option("--branch", "-b", help="Branch id (支部编码) or name.",
+                                        show_default=False)],
+    criteria: CriteriaOpt = None,
+    fmt: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.table,
+    output: OutputOpt = None,
+    near: NearOpt = 5.0,
+    lang: LangOption = LangOpt.zh,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    period: PeriodOpt = None,
+    skip_invalid: SkipInvalidOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Explain one branch indicator by indicator, and what it takes to win each star it lacks.
+
+    Examples:
+
+      wuxing explain examples/county-2024Q4.csv --branch 4107270101
+
+      wuxing explain data.csv --branch 张庄村 -f md -o 张庄村.md
+    """
+    from ..engine.explain import explain_row
+    from ..pipeline import LoadOptions, run_score
+    from ..report import analysis_out
+    from ..report.labels import Lang
+    from ..report.tabular import json_text
+
+    out = Output(output, inputs=[data])
+    run = run_score(data, criteria, LoadOptions(encoding=encoding, sheet=sheet, period=period,
+                                                skip_invalid=skip_invalid), near=near)
+    print_warnings(run.warnings, quiet)
+    row = find_branch(run.frame, branch)
+    model = run.criteria_for(row["criteria_id"])
+    exp = explain_row(row, model)
+    language = Lang(lang.value)
+    if fmt is ExplainFormat.table:
+        out.renderable(analysis_out.explain_renderable(exp, model, language))
+    elif fmt is ExplainFormat.json:
+        out.text(json_text(analysis_out.explain_document(exp, model, language)))
+    elif fmt is ExplainFormat.md:
+        out.text(analysis_out.explain_markdown(exp, model, language))
+
+
+def _norm(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def find_branch(frame: pl.DataFrame, query: str) -> dict[str, Any]:
+    """The one row whose id, else whose name, is ``query``; a usage error when none or several match."""
+    import difflib
+
+    wanted = _norm(query)
+    ids = [str(v) for v in frame["branch_id"].to_list()]
+    names = [str(v) if v is not None else "" for v in frame["branch_name"].to_list()]
+    by_id = [n for n, v in enumerate(ids) if _norm(v) == wanted]
+    hits = by_id or [n for n, v in enumerate(names) if _norm(v) == wanted]
+    if len(hits) == 1:
+        return frame.row(hits[0], named=True)
+    if len(hits) > 1:
+        listed = "; ".join(f"{names[n]} ({ids[n]})" for n in sorted(hits, key=lambda n: ids[n]))
+        raise UsageError([Problem(f"the name '{query}' matches {len(hits)} branches: {listed}", code="branch",
+                                  hint="give the branch id (支部编码) with --branch")])
+    partial = [n for n in range(len(ids)) if wanted and (wanted in _norm(ids[n]) or wanted in _norm(names[n]))]
+    close = difflib.get_close_matches(query, names + ids, n=5, cutoff=0.5)
+    suggestions: list[str] = []
+    for n in sorted(partial, key=lambda n: ids[n])[:5]:
+        suggestions.append(f"{names[n]} ({ids[n]})")
+    for text in close:
+        for n in range(len(ids)):
+            if text in (names[n], ids[n]):
+                item = f"{names[n]} ({ids[n]})"
+                if item not in suggestions:
+                    suggestions.append(item)
+    hint = ("did you mean: " + "; ".join(suggestions[:5])) if suggestions else "check the id (支部编码) or name"
+    raise UsageError([Problem(f"no branch '{query}' in the data", code="branch", hint=hint)])

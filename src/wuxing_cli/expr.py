@@ -6,9 +6,10 @@ import math
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeAlias
 
-import polars as pl
+if TYPE_CHECKING:  # polars is imported lazily: `wuxing validate` must start without it
+    import polars as pl
 
 # Grammar, loosest first: or; and; not; comparisons (< <= > >= == !=, not chained);
 # + -; * /; unary + -; atoms (numbers, true/false, field ids, min(a, b), max(a, b),
@@ -681,6 +682,8 @@ def _finite(expr: pl.Expr) -> pl.Expr:
 
 
 def _null_if_any_null(agg: pl.Expr, a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    import polars as pl
+
     element = pl.element()
     return pl.concat_list([a, b]).list.agg(pl.when(element.null_count() == 0).then(agg))
 
@@ -694,6 +697,8 @@ def to_polars(node: Node, col: Callable[[str], pl.Expr], bool_names: Collection[
     that is just one field name returns ``col(name)`` unchanged. Raises ExprError
     on type errors.
     """
+    import polars as pl
+
     kinds, top = _check_lenient(node, bool_names)
 
     def comp(n: Node, want: Kind) -> pl.Expr:

@@ -28,6 +28,12 @@ def synth(
     periods: Annotated[list[str] | None, typer.Option("--period", help="Period label; repeat for several "
                                                        "periods of the same branches.", show_default=False)] = None,
     county: Annotated[str | None, typer.Option("--county", help="County name.", show_default=False)] = None,
+    townships: Annotated[int | None, typer.Option("--townships", min=1, help="Number of townships/streets "
+                                                  "(default: by size).", show_default=False)] = None,
+    missing_rate: Annotated[float, typer.Option("--missing-rate", min=0.0, max=1.0,
+                                                help="Share of cells left empty.")] = 0.01,
+    veto_rate: Annotated[float, typer.Option("--veto-rate", min=0.0, max=1.0,
+                                             help="Share of branches with a veto or cap firing.")] = 0.02,
     fmt: Annotated[SynthFormat, typer.Option("--format", "-f", help="Output format.")] = SynthFormat.csv,
     encoding: Annotated[str, typer.Option("--encoding", help="CSV encoding: utf-8 or gb18030 (as Excel "
                                           "saves it in China).")] = "utf-8",
@@ -41,19 +47,28 @@ def synth(
       wuxing synth -c rural -c community -n 300 --seed 7 -o county.csv
 
       wuxing synth -c benchmarks/criteria-wide.yaml -n 1000000 -f parquet -o national.parquet
+
+      wuxing synth -c rural --period 2024-Q1 --period 2024-Q2 -o county-{period}.csv   (one file per period)
     """
     from ..io.criteria_loader import load_criteria_set
     from ..pipeline import criteria_names
     from ..synth import synthesize, write_table
 
     models = load_criteria_set(criteria_names(criteria))
-    frame = synthesize(models, branches, seed, periods=tuple(periods or ("2024-Q4",)), county=county)
+    frame = synthesize(models, branches, seed, periods=tuple(periods or ("2024-Q4",)), county=county,
+                       townships=townships, missing_rate=missing_rate, veto_rate=veto_rate)
+    if output is not None and "{period}" in str(output):
+        for (period,), part in frame.group_by("期间", maintain_order=True):
+            target = Path(str(output).replace("{period}", str(period)))
+            Output(target).file(lambda path, part=part: write_table(part, path, fmt.value, encoding=encoding),
+                                fmt.value)
+        return
     out = Output(output)
     if out.is_stdout and fmt is SynthFormat.csv:
         import io
 
         buffer = io.BytesIO()
         frame.write_csv(buffer)
-        out.data(buffer.getvalue())
+        out.data(buffer.getvalue().decode("utf-8").encode(encoding))
         return
     out.file(lambda path: write_table(frame, path, fmt.value, encoding=encoding), fmt.value)

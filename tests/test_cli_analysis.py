@@ -262,6 +262,24 @@ def test_diff_one_file_two_periods(files: dict[str, Path], tmp_path: Path) -> No
     assert doc["summary"]["up"] == 1 and doc["summary"]["removed"] == 1
 
 
+def test_rank_previous_period_from_one_file(files: dict[str, Path], tmp_path: Path) -> None:
+    both = tmp_path / "both.csv"
+    lines = ["期间," + HEADER] + [f"2024-Q3,{r}" for r in Q3] + [f"2024-Q4,{r}" for r in Q4]
+    both.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run(files, "rank", both, "--period", "2024-Q4", "--previous", both, "--previous-period", "2024-Q3",
+              "-f", "json")
+    doc = json.loads(out.stdout)
+    assert doc["period"] == "2024-Q4"
+    assert {g["group"]: g["rank_change"] for g in doc["groups"]} == {"甲镇": 1, "乙镇": 2, "丙镇": 1, "丁镇": -3}
+
+
+def test_diff_all_lists_unchanged_branches(files: dict[str, Path]) -> None:
+    short = run(files, "diff", files["q3"], files["q4"], "-f", "md")
+    full = run(files, "diff", files["q3"], files["q4"], "-f", "md", "--all")
+    assert "| T2 |" not in short.stdout and "| T2 |" in full.stdout
+    assert "--all" in short.stdout and "--all" not in full.stdout
+
+
 def test_diff_needs_two_files_or_periods(files: dict[str, Path]) -> None:
     out = run(files, "diff", files["q3"], code=2)
     assert "--from" in out.stderr

@@ -84,6 +84,9 @@ def rank(
                                             "(ties at N included), and their branches.", show_default=False)] = None,
     previous: Annotated[Path | None, typer.Option("--previous", help="The previous period's file: show each "
                                                   "group's rank change (↑2 / ↓1 / —).", show_default=False)] = None,
+    previous_period: Annotated[str | None, typer.Option("--previous-period", help="Period to use from the "
+                                                        "--previous file when it holds several.",
+                                                        show_default=False)] = None,
     criteria: CriteriaOpt = None,
     fmt: Annotated[RankFormat, typer.Option("--format", "-f", help="Output format.")] = RankFormat.table,
     rows: Annotated[RowsOpt, typer.Option("--rows", help="With -f csv: one row per group (the league table) "
@@ -107,6 +110,8 @@ def rank(
       wuxing rank data.csv --by county --metric share_3plus --top 5 -f md
 
       wuxing rank 2024Q4.csv --previous 2024Q3.csv -f json
+
+      wuxing rank all.csv --period 2024-Q4 --previous all.csv --previous-period 2024-Q3
     """
     from ..engine.rank import Metric
     from ..pipeline import LoadOptions, run_score
@@ -124,8 +129,9 @@ def rank(
     _check_group_column(run.frame, group, data)
     before = None
     if previous is not None:
-        before = run_score(previous, criteria, LoadOptions(encoding=encoding, sheet=sheet, strict=strict,
-                                                            skip_invalid=skip_invalid), near=near, by=group)
+        before = run_score(previous, criteria, LoadOptions(encoding=encoding, sheet=sheet, period=previous_period,
+                                                            strict=strict, skip_invalid=skip_invalid),
+                           near=near, by=group)
         _check_group_column(before.frame, group, previous)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet)
     report = analysis_out.build_rank(run, group, Metric(metric.value), previous=before, top=top)

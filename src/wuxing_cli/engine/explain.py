@@ -358,6 +358,11 @@ def _with_unit(value: float, unit: str | None) -> str:
     return f"{_fmt(value)}{unit}" if unit in ("%", "‰", "㎡") else f"{_fmt(value)} {unit}"
 
 
+def _joiner(unit: str | None) -> str:
+    """No space between a Chinese unit and 得 (``≥50 万元得``), a space after a bare number or % (``≥20 得``)."""
+    return "" if unit and unit not in ("%", "‰", "㎡") else " "
+
+
 def _bool_word(value: bool, spec: FieldSpec | None, lang: str) -> str:
     if lang == "en":
         return "yes" if value else "no"
@@ -377,7 +382,7 @@ def rule_text(indicator: Indicator, spec: FieldSpec | None = None, lang: str = "
         if rule.max is not None:
             parts.append(f"≤{_with_unit(rule.max, unit)}")
         cond = (" and " if en else " 且 ").join(parts)
-        return f"{cond}: full {full} points" if en else f"{cond} 得满分（{full} 分）"
+        return f"{cond}: full {full} points" if en else f"{cond}{_joiner(unit)}得满分（{full} 分）"
     if isinstance(rule, LinearRule):
         lower = rule.full_at < rule.zero_at
         span = f"{_with_unit(rule.zero_at, unit)}→{_with_unit(rule.full_at, unit)}"
@@ -393,8 +398,7 @@ def rule_text(indicator: Indicator, spec: FieldSpec | None = None, lang: str = "
             if en:
                 parts.append(f"{op}{bound}: {pts} points" if n == 0 else f"{op}{bound}: {pts}")
             else:
-                joiner = "" if n == 0 and unit and unit not in ("%", "‰", "㎡") else " "
-                parts.append(f"{op}{bound}{joiner}得 {pts} 分")
+                parts.append(f"{op}{bound}{_joiner(unit) if n == 0 else ' '}得 {pts} 分")
         return ("; " if en else "；").join(parts)
     if isinstance(rule, BooleanRule):
         word = _bool_word(rule.expect, spec, lang)

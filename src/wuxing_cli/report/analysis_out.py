@@ -23,7 +23,7 @@ from ..pipeline import ScoreRun
 from . import score_out
 from .labels import Lang, level_label, star_marks
 from .labels import label as base_label
-from .tabular import markdown_table, num, rich_table
+from .tabular import markdown_table, num
 
 DiffMode = Literal["periods", "sources", "criteria"]
 
@@ -34,6 +34,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "level_n": ("{n}星", "{n}★"),
     "level_0": ("无星", "0★"),
     "previous_rank": ("上期排名", "Previous rank"),
+    "levels_compact": ("无星/1/…/{n}星", "Levels 0/1/…/{n}"),
     "new_group": ("新", "new"),
     "groups_shown": ("共 {n} 个{by}，{b} 个支部", "{n} groups, {b} branches"),
     "top_note": ("仅列前 {top} 名", "top {top} only"),
@@ -181,15 +182,34 @@ def _level_cell(stars: int | None, level: str | None, lang: Lang) -> str:
     return f"{star_marks(stars)} {level_label(stars, lang, level or '')}"
 
 
-def _wrapping_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None,
-                    numeric: Sequence[bool], wrap: Sequence[int]) -> Table:
-    """A rich table whose long text columns (``wrap``) fold instead of being cut off."""
-    table = rich_table([], headers, title=title, numeric=numeric)
-    for n in wrap:
-        table.columns[n].no_wrap = False
-        table.columns[n].overflow = "fold"
-    for row in rows:
-        table.add_row(*(str(v) if v is not None else "" for v in row))
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    if isinstance(value, float):
+        return f"{num(value)}"
+    return str(value)
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
+           numeric: Sequence[bool] | None = None, keep: Sequence[int] = ()) -> Table:
+    """A rich table for narrow terminals too: numbers (and ``keep`` columns) are never cut, text folds."""
+    from rich.cells import cell_len
+
+    table = Table(title=title or None, header_style="bold")
+    numeric = numeric or [False] * len(headers)
+    texts = [[_text(v) for v in row] for row in rows]
+    for n, (header, is_num) in enumerate(zip(headers, numeric, strict=True)):
+        width = max([cell_len(r[n]) for r in texts] + [1])
+        if n in keep:
+            table.add_column(header, justify="right" if is_num else "left", overflow="fold", min_width=width)
+        elif is_num:  # the header may fold onto two lines; the number never is cut
+            table.add_column(header, justify="right", overflow="fold", min_width=width)
+        else:
+            table.add_column(header, overflow="fold", min_width=min(width, 10))
+    for row in texts:
+        table.add_row(*row)
     return table
 
 
@@ -288,11 +308,17 @@ def rank_document(report: RankReport) -> dict[str, Any]:
     }
 
 
-def _group_rows(report: RankReport, lang: Lang) -> tuple[list[str], list[list[Any]], list[bool]]:
+def _group_rows(report: RankReport, lang: Lang, *, compact: bool = False
+                ) -> tuple[list[str], list[list[Any]], list[bool]]:
+    """League table rows; ``compact`` puts the count per level in one column (for terminals)."""
     headers = [label("rank", lang), _group_word(report.by, lang), label("branches", lang),
                label("mean_points", lang), label("mean_stars", lang), label("share_3plus", lang)]
-    headers += [label("level_0", lang) if n == 0 else label("level_n", lang, n=n) for n in range(report.levels + 1)]
-    numeric = [True, False, True, True, True, True] + [True] * (report.levels + 1)
+    if compact:
+        headers.append(label("levels_compact", lang, n=report.levels))
+    else:
+        headers += [label("level_0", lang) if n == 0 else label("level_n", lang, n=n)
+                    for n in range(report.levels + 1)]
+    numeric = [True, False, True, True, True, True] + [True] * (1 if compact else report.levels + 1)
     if report.has_previous:
         headers += [label("previous_rank", lang), label("rank_change", lang)]
         numeric += [True, True]
@@ -300,7 +326,8 @@ def _group_rows(report: RankReport, lang: Lang) -> tuple[list[str], list[list[An
     for row in report.groups.iter_rows(named=True):
         cells: list[Any] = [row["rank"], row["group"] or "—", row["branches"], num(row["mean_points"]),
                             num(row["mean_stars"]), _pct(row["share_3plus"])]
-        cells += [row[f"level_{n}"] for n in range(report.levels + 1)]
+        counts = [row[f"level_{n}"] for n in range(report.levels + 1)]
+        cells += ["/".join(str(c) for c in counts)] if compact else counts
         if report.has_previous:
             cells += [row["previous_rank"] if row["previous_rank"] is not None else "", _change_text(row, lang)]
         rows.append(cells)
@@ -356,11 +383,11 @@ def rank_markdown(report: RankReport, lang: Lang) -> str:
 
 def rank_renderable(report: RankReport, lang: Lang) -> RenderableType:
     by_word = _group_word(report.by, lang)
-    headers, rows, numeric = _group_rows(report, lang)
+    headers, rows, numeric = _group_rows(report, lang, compact=True)
     title = label("rank_title", lang, by=by_word) + (f" {report.run.period}" if report.run.period else "")
-    groups = rich_table(rows, headers, title=title, numeric=numeric)
+    groups = _table(rows, headers, title=title, numeric=numeric)
     bheaders, brows, bnumeric = _branch_rows(report, lang)
-    branches = rich_table(brows, bheaders, title=label("rank_branches_title", lang, by=by_word), numeric=bnumeric)
+    branches = _table(brows, bheaders, title=label("rank_branches_title", lang, by=by_word), numeric=bnumeric)
     return Group(groups, Text(_rank_note(report, lang)), Text(""), branches)
 
 
@@ -584,7 +611,9 @@ def _diff_branch_rows(report: DiffReport, lang: Lang) -> tuple[list[str], list[l
             numeric.append(True)
     rows = []
     hidden = 0
-    for row in report.cmp.iter_rows(named=True):
+    order = {"up": 0, "down": 1, "new": 2, "removed": 3, "same": 4}
+    listed = sorted(report.cmp.iter_rows(named=True), key=lambda r: (order[r["status"]], r["branch_id"]))
+    for row in listed:
         moved = bool(row["township_old"] and row["township"] and row["township_old"] != row["township"])
         changed = row["status"] != "same" or moved or (criteria and (row["delta_points"] or 0) != 0)
         if not report.show_all and not changed:
@@ -709,12 +738,16 @@ def diff_markdown(report: DiffReport, lang: Lang) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+_KEEP_HEADERS = {lang: {label(k, lang) for k in ("branch_id", "stars_change", "points_change")} for lang in Lang}
+
+
 def diff_renderable(report: DiffReport, lang: Lang) -> RenderableType:
     parts: list[RenderableType] = [Text(_title(report, lang), style="bold")]
     for title, note, table in _sections(report, lang):
         if table is not None:
             headers, rows, numeric = table
-            parts.append(rich_table(rows, headers, title=title or None, numeric=numeric))
+            keep = [n for n, h in enumerate(headers) if h in _KEEP_HEADERS[lang]]
+            parts.append(_table(rows, headers, title=title or None, numeric=numeric, keep=keep))
         elif title:
             parts.append(Text(title, style="bold"))
         if note:
@@ -985,14 +1018,13 @@ def explain_renderable(exp: BranchExplanation, criteria: Any, lang: Lang) -> Ren
     headers = [label("indicator", lang), label("value", lang), label("rule", lang), label("score_of", lang),
                label("lost_points", lang)]
     for star in exp.star_results:
-        parts.append(_wrapping_table(_indicator_rows(star, exp, stars_by_id[star.id], lang), headers,
-                                     title=_star_result_text(star, lang), numeric=[False, False, False, True, True],
-                                     wrap=[0, 2]))
+        parts.append(_table(_indicator_rows(star, exp, stars_by_id[star.id], lang), headers,
+                                     title=_star_result_text(star, lang), numeric=[False, False, False, True, True]))
         parts += [Text(n) for n in _star_notes(star, exp, lang)]
     rows = _path_rows(exp, lang)
     if rows:
-        parts.append(_wrapping_table(rows, [label("star", lang), label("gap", lang), label("plan", lang)],
-                                     title=label("path_title", lang), numeric=[False, True, False], wrap=[2]))
+        parts.append(_table(rows, [label("star", lang), label("gap", lang), label("plan", lang)],
+                                     title=label("path_title", lang), numeric=[False, True, False]))
     nxt = _next_text(exp, lang)
     if nxt:
         parts.append(Text(nxt))

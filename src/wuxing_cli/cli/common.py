@@ -178,7 +178,10 @@ class Output:
     def renderable(self, renderable: RenderableType) -> None:
         """A rich renderable: to the terminal, or as plain text to a file."""
         if self.path is None:
-            make_console(stderr=False).print(renderable)
+            console = make_console(stderr=False)
+            if not console.is_terminal:  # a pipe: do not squeeze the table into 80 columns
+                console.width = 160
+            console.print(renderable)
             return
         from rich.console import Console
 

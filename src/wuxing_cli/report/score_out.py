@@ -170,11 +170,43 @@ def score_markdown(run: ScoreRun, lang: Lang) -> str:
     return text + "\n\n" + markdown_table(rows, headers, align)
 
 
+def short_star_name(name: str, star_id: str, lang: Lang) -> str:
+    """A 2-character Chinese abbreviation (支部过硬星 → 支部), or the id in English."""
+    return name.removesuffix("星")[:2] if lang == Lang.zh else star_id
+
+
 def score_renderable(run: ScoreRun, lang: Lang) -> RenderableType:
-    headers, rows, numeric = _display_rows(run, lang)
+    """A terminal table narrow enough for 100 columns: stars held are listed by short name."""
+    frame = run.frame
+    names = star_names(run)
+    has_group = "group_rank" in frame.columns
+    has_township = "township" in present_optional(frame)
+    headers = [label("rank", lang)] + ([label("group_rank", lang)] if has_group else [])
+    headers += [label("branch_name", lang)] + ([label("township", lang)] if has_township else [])
+    headers += [label("level", lang), label("total_points", lang), label("stars_held", lang), label("notes", lang)]
+    numeric = [True] + ([True] if has_group else []) + [False] + ([False] if has_township else [])
+    numeric += [False, True, False, False]
+    by_id = {c.id: c for c in run.criteria}
+    rows = []
+    for row in frame.iter_rows(named=True):
+        criteria = by_id[row["criteria_id"]]
+        held = [short_star_name(s.name, s.id, lang) for s in criteria.stars if row[star_col(s.id, "awarded")]]
+        notes = []
+        if row["vetoes"]:
+            notes.append(label("note_veto", lang, ids=row["vetoes"]))
+        if row["capped_by"]:
+            notes.append(label("note_cap", lang, ids=row["capped_by"]))
+        if row["missing"]:
+            notes.append(label("note_missing", lang, n=len(row["missing"].split(";"))))
+        cells: list[Any] = [row["rank"]] + ([row["group_rank"]] if has_group else [])
+        cells += [row["branch_name"]] + ([row["township"]] if has_township else [])
+        cells += [star_marks(row["stars"], len(criteria.stars)),
+                  f"{row['total_points']:.2f}", " ".join(held), "；".join(notes) if lang == Lang.zh else "; ".join(notes)]
+        rows.append(cells)
+    del names
     period = f" {run.period}" if run.period else ""
     table = rich_table(rows, headers, title=label("score_title", lang) + period, numeric=numeric)
-    note = label("branches_scored", lang, n=run.frame.height)
+    note = label("branches_scored", lang, n=frame.height)
     if run.data.rejected:
         note += ("；" if lang == Lang.zh else "; ") + label("rejected_rows", lang, n=len(run.data.rejected))
     return Group(table, Text(note))

@@ -120,11 +120,19 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align:
 
 def rich_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
                numeric: Sequence[bool] | None = None, caption: str | None = None) -> Table:
-    """A rich table; numeric columns are right-aligned."""
+    """A rich table; numeric columns are right-aligned and never squeezed; only the last column wraps."""
+    from rich.cells import cell_len
+
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     numeric = numeric or [False] * len(headers)
-    for header, is_num in zip(headers, numeric, strict=True):
-        table.add_column(header, justify="right" if is_num else "left", no_wrap=not is_num)
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
+    texts = [[_cell(v) for v in row] for row in rows]
+    for index, (header, is_num) in enumerate(zip(headers, numeric, strict=True)):
+        width = max([cell_len(header)] + [cell_len(r[index]) for r in texts])
+        if index == len(headers) - 1:
+            table.add_column(header, justify="right" if is_num else "left", overflow="fold",
+                             min_width=min(width, 10))
+        else:
+            table.add_column(header, justify="right" if is_num else "left", no_wrap=True, min_width=width)
+    for row in texts:
+        table.add_row(*row)
     return table

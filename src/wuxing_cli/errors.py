@@ -46,12 +46,9 @@ class Problem:
         parts = [p for p in (self.file, self.line, self.column) if p is not None]
         return ":".join(str(p) for p in parts)
 
-    def format(self) -> str:
-        """One line for people: ``file:line:col: error: message [column '…', value '…'] (hint)``."""
-        head = self.where()
-        text = f"{head}: {self.severity}: " if head else f"{self.severity}: "
-        if self.key:
-            text += f"{self.key}: "
+    def describe(self) -> str:
+        """The message with key path, column header, value and hint, without position or severity."""
+        text = f"{self.key}: " if self.key else ""
         text += self.message
         details = []
         if self.header is not None:
@@ -63,6 +60,11 @@ class Problem:
         if self.hint:
             text += f" — {self.hint}"
         return text
+
+    def format(self) -> str:
+        """One line for people: ``file:line:col: error: message [column '…', value '…'] — hint``."""
+        head = self.where()
+        return (f"{head}: " if head else "") + f"{self.severity}: " + self.describe()
 
     def to_dict(self) -> dict[str, object]:
         return {

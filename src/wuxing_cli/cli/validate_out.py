@@ -121,8 +121,5 @@ def github_annotation(problem: Problem) -> str:
     if problem.column is not None:
         props.append(f"col={problem.column}")
     props.append(f"title={_escape_property('wuxing ' + problem.code)}")
-    message = problem.format()
-    where = problem.where()
-    if where and message.startswith(where + ": "):
-        message = message[len(where) + 2:]
+    message = problem.describe()
     return f"::{problem.severity} {','.join(props)}::{_escape_data(message)}"

@@ -14,6 +14,9 @@ MAX_DEPTH = 40
 MAX_ALIASES = 200
 MAX_NODES = 200_000
 
+# libyaml is ten times faster than the pure-Python parser and gives the same marks.
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 Path_ = tuple[str | int, ...]
 
 
@@ -58,7 +61,7 @@ def _precheck(text: str, file: str) -> list[Problem]:
     aliases = 0
     events = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_Loader):
             events += 1
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
@@ -87,20 +90,22 @@ def _precheck(text: str, file: str) -> list[Problem]:
             if events > MAX_NODES:
                 return [Problem("the document is too large for a criteria file", file=file, code="yaml-too-large")]
     except yaml.MarkedYAMLError as exc:
-        return [_yaml_problem(exc, file)]
+        return [_yaml_problem(exc, file, text)]
     except yaml.YAMLError as exc:  # pragma: no cover - defensive: every parser error is marked
         return [Problem(f"cannot parse YAML: {exc}", file=file, code="yaml-syntax")]
     return []
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+def _yaml_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
     problem = (exc.problem or "syntax error").strip()
     context = f" ({exc.context.strip()})" if exc.context else ""
     hint = None
-    if "\\t" in problem or "tab" in problem.lower():
+    lines = text.splitlines()
+    bad_line = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    if "\\t" in problem or "tab" in problem.lower() or "\t" in bad_line[: (col or 0) + 1]:
         hint = "YAML does not allow tab characters for indentation; use spaces"
     return Problem(
         f"invalid YAML: {problem}{context}", file=file, line=line, column=col, code="yaml-syntax", hint=hint
@@ -120,9 +125,9 @@ def parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     if problems:
         return None, problems
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        return None, [_yaml_problem(exc, file)]
+        return None, [_yaml_problem(exc, file, text)]
     except yaml.YAMLError as exc:  # pragma: no cover
         return None, [Problem(f"cannot parse YAML: {exc}", file=file, code="yaml-syntax")]
     if node is None:

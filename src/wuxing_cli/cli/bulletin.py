@@ -1,0 +1,151 @@
+"""Command ``bulletin``: the periodic 通报 in Markdown or self-contained HTML (SPEC §6)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import Problem, UsageError
+from . import app
+from .common import (
+    CriteriaOpt,
+    EncodingOpt,
+    LangOpt,
+    LangOption,
+    NearOpt,
+    Output,
+    OutputOpt,
+    QuietOpt,
+    SheetOpt,
+    SkipInvalidOpt,
+    StrictOpt,
+    VerboseOpt,
+    guarded,
+    print_warnings,
+)
+
+if TYPE_CHECKING:
+    from ..pipeline import ScoreRun
+
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class BulletinFormat(StrEnum):
+    md = "md"
+    html = "html"
+
+
+@app.command()
+@guarded
+def bulletin(
+    data: Annotated[Path, typer.Argument(help="This period's assessment file (.csv or .xlsx).", show_default=False)],
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="The previous period's file: changes in levels, star rates and ranks, "
+        "晋星/降星 branches.", show_default=False)] = None,
+    previous_period: Annotated[str | None, typer.Option(
+        "--previous-period", help="The period to take from --previous (or from DATA when --previous is not "
+        "given) when the file holds several.", show_default=False)] = None,
+    by: Annotated[str, typer.Option("--by", help="Group column for the league table and problem list: township "
+                                    "(乡镇), county (县区), branch_type (类型).")] = "township",
+    title: Annotated[str | None, typer.Option("--title", help="Title (default: area + period + "
+                                              "“五星”支部创建情况通报).", show_default=False)] = None,
+    area: Annotated[str | None, typer.Option("--area", help="The area reported on, e.g. 示范县.",
+                                             show_default=False)] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="The period: picks it from DATA when the file has a period column, and is shown in "
+        "the title.", show_default=False)] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date shown at the end (e.g. 2024-07-05); "
+                                             "no date is printed without it.", show_default=False)] = None,
+    fmt: Annotated[BulletinFormat, typer.Option("--format", "-f", help="md or html (one self-contained file).")]
+    = BulletinFormat.md,
+    output: OutputOpt = None,
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="A Jinja2 template to use instead of the bundled one (rendered sandboxed; it may "
+        "{% extends \"bulletin.md\" %} or \"bulletin.html\").", show_default=False)] = None,
+    targets: Annotated[Path | None, typer.Option(
+        "--targets", help="Annual plan (CSV or YAML): planned 五星/四星/三星 counts per group; adds a "
+        "plan-vs-actual section.", show_default=False)] = None,
+    lang: LangOption = LangOpt.zh,
+    criteria: CriteriaOpt = None,
+    near: NearOpt = 5.0,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    strict: StrictOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the periodic bulletin (通报): levels, star rates, league table, 晋星/降星, vetoes, weaknesses,
+    near misses, problem list and data-quality notes.
+
+    Examples:
+
+      wuxing bulletin 2024Q2.csv --previous 2024Q1.csv --area 示范县 -o 通报.md
+
+      wuxing bulletin 2024Q2.csv --previous 2024Q1.csv -f html --targets 规划.csv -o 通报.html
+
+      wuxing bulletin all.csv --period 2024-Q2 --previous-period 2024-Q1 --lang en
+    """
+    from ..io.targets import load_targets
+    from ..pipeline import LoadOptions, run_score
+    from ..report.bulletin import build_bulletin, render_bulletin
+    from ..report.labels import Lang
+    from .options import check_by
+
+    group = check_by(by)
+    assert group is not None
+    if near < 0:
+        raise UsageError([Problem("--near must be zero or more", code="near")])
+    inputs = [p for p in (data, previous, template, targets) if p is not None]
+    out = Output(output, inputs=inputs)
+    template_text = _read_template(template) if template is not None else None
+    plan = load_targets(targets) if targets is not None else None
+
+    def options(period_: str | None) -> LoadOptions:
+        return LoadOptions(encoding=encoding, sheet=sheet, period=period_, strict=strict, skip_invalid=skip_invalid)
+
+    def load(path: Path, period_: str | None) -> ScoreRun:
+        """Score ``path``; ``--period`` selects rows only when the file has a period column."""
+        try:
+            return run_score(path, criteria, options(period_), near=near, by=group)
+        except UsageError as exc:
+            if period_ is None or not _no_period_column(exc):
+                raise
+        return run_score(path, criteria, options(None), near=near, by=group)
+
+    run = load(data, period)
+    before = None
+    if previous is not None:
+        before = load(previous, previous_period)
+    elif previous_period is not None:
+        before = run_score(data, criteria, options(previous_period), near=near, by=group)
+    print_warnings([*run.warnings, *(before.warnings if before else [])], quiet, verbose)
+    language = Lang(lang.value)
+    view = build_bulletin(run, before, by=group, lang=language, title=title, area=area, period=period, date=date,
+                          targets=plan, near=near)
+    text = render_bulletin(view, fmt.value, template_text, language,
+                           template_name=str(template) if template is not None else "--template")
+    out.text(text)
+
+
+def _no_period_column(exc: UsageError) -> bool:
+    """The loader's complaint that ``--period`` was given for a file without a period column."""
+    return bool(exc.problems) and all(p.code == "period" and "no period column" in p.message for p in exc.problems)
+
+
+def _read_template(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError([Problem(f"cannot read the template: {exc.strerror or exc}", file=str(path),
+                                  code="template-read")]) from None
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        raise UsageError([Problem("the template is larger than 1 MB", file=str(path), code="template-read")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError([Problem("the template is not UTF-8 text", file=str(path), code="template-read",
+                                  hint="save it as UTF-8")]) from None

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bulletin_data import CURRENT_ROWS, PREVIOUS_ROWS, csv_text, write_fixtures
+from bulletin_data import CURRENT_ROWS, HEADER, PREVIOUS_ROWS, csv_text, write_fixtures
 from wuxing_cli.cli import app
 from wuxing_cli.errors import DataError, UsageError
 from wuxing_cli.io.targets import level_of, load_targets
@@ -513,3 +513,12 @@ def test_golden(files: dict[str, Path], fmt: str, lang: str, prev: bool) -> None
     assert golden.exists(), f"missing golden file {golden}; run with WUXING_UPDATE_GOLDEN=1"
     assert got == golden.read_text(encoding="utf-8"), f"{name} differs from the golden file"
 
+
+
+def test_area_defaults_to_the_single_county_and_previous_period_is_named(files: dict[str, Path]) -> None:
+    header = "县区,期间," + HEADER
+    Path("cur.csv").write_text(csv_text([f"示范县,2024-Q2,{r}" for r in CURRENT_ROWS[:-1]], header), encoding="utf-8")
+    Path("old.csv").write_text(csv_text([f"示范县,2024-Q1,{r}" for r in PREVIOUS_ROWS], header), encoding="utf-8")
+    view = build_bulletin(score(Path("cur.csv"), files["criteria"]), score(Path("old.csv"), files["criteria"]))
+    assert view["meta"]["title"] == "示范县2024年第二季度“五星”支部创建情况通报"
+    assert view["sections"][0]["paragraphs"][1].startswith("与上期（2024年第一季度）相比")

@@ -251,6 +251,7 @@ class _Ctx:
     crit_index: dict[str, int] = field(default_factory=dict)
     max_level: int = 5
     zh_levels: dict[int, str] = field(default_factory=dict)
+    prev_label: str | None = None
 
     @classmethod
     def make(cls, run: ScoreRun, previous: ScoreRun | None, lang: Lang, by: str, near: float) -> _Ctx:
@@ -509,7 +510,8 @@ def _overview_section(ctx: _Ctx, ov: dict[str, Any], area: str | None, movement:
             delta = ov["branches_delta"]
             branches_text = "参评支部数量持平" if delta == 0 else (
                 f"参评支部{'增加' if delta > 0 else '减少'}{abs(delta)}个")
-            text = (f"与上期相比，{branches_text}；三星及以上支部"
+            since = f"与上期（{ctx.prev_label}）相比" if ctx.prev_label else "与上期相比"
+            text = (f"{since}，{branches_text}；三星及以上支部"
                     f"{_change_zh(three['count_delta'], '个', up='增加', down='减少', places=0)}，"
                     f"占比{_change_zh(three['pct_delta'], '个百分点')}；"
                     f"平均得分{_change_zh(ov['mean_points_delta'], '分', places=2)}。")
@@ -530,7 +532,9 @@ def _overview_section(ctx: _Ctx, ov: dict[str, Any], area: str | None, movement:
                      f"{fmt_points(ov['mean_stars'])}.")
         paragraphs.append(text)
         if ov["previous"] is not None:
-            text = (f"Compared with the previous period, the number of branches assessed is "
+            since = f"Compared with the previous period ({ctx.prev_label})" if ctx.prev_label else (
+                "Compared with the previous period")
+            text = (f"{since}, the number of branches assessed is "
                     f"{_change_en(ov['branches_delta'], 0)}; branches with three stars or more are "
                     f"{_change_en(three['count_delta'], 0)} and their share is "
                     f"{_change_en(three['pct_delta'], 1, ' percentage points')}; the mean score is "
@@ -1578,6 +1582,15 @@ def _quality_section(ctx: _Ctx, dq: dict[str, Any], vt: dict[str, Any]) -> dict[
 # The view
 
 
+def _single_county(frame: pl.DataFrame) -> str | None:
+    """The county's name when every branch of the data is in the same one (the default ``--area``)."""
+    if "county" not in frame.columns or frame.height == 0:
+        return None
+    names = frame["county"].cast(pl.String).drop_nulls().unique().to_list()
+    names = [n.strip() for n in names if n and n.strip()]
+    return names[0] if len(set(names)) == 1 else None
+
+
 def build_bulletin(
     run: ScoreRun,
     previous: ScoreRun | None = None,
@@ -1594,7 +1607,8 @@ def build_bulletin(
     """The bulletin as a plain, JSON-serialisable dict (see the module docstring)."""
     language = Lang(str(lang))
     ctx = _Ctx.make(run, previous, language, by, near)
-    area = (area or "").strip() or None
+    ctx.prev_label = period_label(previous.period, language) if previous is not None else None
+    area = (area or "").strip() or _single_county(run.frame)
     shown_period = (period or run.period or "").strip() or None
     p_label = period_label(shown_period, language)
     prev_label = period_label(previous.period, language) if previous is not None else None

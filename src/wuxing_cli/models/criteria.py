@@ -195,6 +195,15 @@ class Veto(_Model):
     description: str | None = None
 
 
+class Tenure(_Model):
+    """保持期要求: the star is awarded only to a branch that held ``level`` or more stars in each of the
+    ``periods`` previous periods (e.g. 五星 only after two quarters at 四星). Checked by ``wuxing history``;
+    a single-period run awards the star on its evidence and warns that tenure was not checked."""
+
+    level: int = Field(ge=1, description="此前须保持的最低星级（星数） / the level (number of stars) to have held")
+    periods: int = Field(ge=1, le=60, description="须连续保持的此前期数 / how many previous periods in a row")
+
+
 class Star(_Model):
     """One star: weighted indicators, a pass mark, vetoes and the stars it requires."""
 
@@ -211,6 +220,10 @@ class Star(_Model):
     description: str | None = None
     indicators: list[Indicator] = Field(min_length=1, description="指标 / indicators")
     vetoes: list[Veto] = Field(default_factory=list, description="一票否决事项 / vetoes")
+    tenure: Tenure | None = Field(
+        None, description="保持期要求，如 {level: 4, periods: 2}：此前连续两期达到四星方可授予 / "
+        "held this level for that many previous periods first"
+    )
 
     @property
     def total_points(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -159,7 +159,29 @@ def check_criteria_text(text: str, file: str) -> LoadedCriteria:
     return LoadedCriteria(file, model, problems)
 
 
-def _pydantic_problems(exc: ValidationError, located: Located, file: str) -> list[Problem]:
+def pydantic_problems(
+    exc: ValidationError,
+    located: Located,
+    file: str,
+    *,
+    valid_keys: Callable[[Path_, Located], list[str]] | None = None,
+) -> list[Problem]:
+    """Pydantic errors of any YAML file read with :func:`safe_parse_yaml` as problems at file:line:col.
+
+    ``valid_keys(parent_path, located)`` lists the keys accepted under a mapping, for the "did you mean"
+    hint on an unknown key (default: the criteria file's models).
+    """
+    return _pydantic_problems(exc, located, file, valid_keys=valid_keys)
+
+
+def _pydantic_problems(
+    exc: ValidationError,
+    located: Located,
+    file: str,
+    *,
+    valid_keys: Callable[[Path_, Located], list[str]] | None = None,
+) -> list[Problem]:
+    keys_at = valid_keys or _valid_keys
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -172,7 +194,7 @@ def _pydantic_problems(exc: ValidationError, located: Located, file: str) -> lis
         if kind == "extra_forbidden":
             name = str(loc[-1])
             message = f"unknown key '{name}'"
-            valid = _valid_keys(loc[:-1], located)
+            valid = keys_at(loc[:-1], located)
             close = difflib.get_close_matches(name, valid, n=1)
             hint = f"did you mean '{close[0]}'?" if close else (f"valid keys: {', '.join(valid)}" if valid else None)
             key = _loc_text(loc[:-1])

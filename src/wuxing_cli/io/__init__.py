@@ -1,0 +1,1 @@
+"""Reading and writing assessment data, criteria files and reports."""

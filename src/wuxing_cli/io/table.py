@@ -1,0 +1,1468 @@
+"""Reading assessment files (CSV in UTF-8 or GB18030, Excel) into validated, typed frames."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
+from wuxing_cli.io.cells import (
+    EMPTY,
+    STRIP_CHARS,
+    bounded_expr,
+    describe_reason,
+    needs_normalizing_pattern,
+    normalize_expr,
+    parse_cell,
+    plain_cast_expr,
+    value_expr,
+)
+from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
+
+__all__ = [
+    "BRANCH_TYPE_ALIASES",
+    "LINE",
+    "MAX_LISTED",
+    "RESERVED",
+    "RESERVED_HEADERS",
+    "Assessment",
+    "LoadedPart",
+    "RawTable",
+    "Rejected",
+    "check_headers",
+    "header_key",
+    "load_assessment",
+    "read_raw",
+]
+
+RESERVED = ("branch_id", "branch_name", "county", "township", "branch_type", "period")
+
+#: Headers accepted for each reserved column (SPEC §3), best first; matched by :func:`header_key`.
+RESERVED_HEADERS: dict[str, tuple[str, ...]] = {
+    "branch_id": ("branch_id", "支部编码", "组织编码", "编码", "代码"),
+    "branch_name": ("branch_name", "支部名称", "党组织名称", "名称", "村(社区)"),
+    "county": ("county", "县区", "县(市、区)", "县(市,区)"),
+    "township": ("township", "乡镇", "乡镇(街道)", "街道"),
+    "branch_type": ("branch_type", "类型", "支部类型"),
+    "period": ("period", "期间", "月份", "季度"),
+}
+
+#: Spellings of the two standard branch types; a criteria whose ``branch_type`` (or one of its
+#: aliases) is among them claims them all.
+BRANCH_TYPE_ALIASES: dict[str, tuple[str, ...]] = {
+    "农村": ("农村", "村", "行政村", "rural", "village"),
+    "社区": ("社区", "城市社区", "community", "urban"),
+}
+
+LINE = "__line"  #: column of the 1-based physical line (or Excel row) of a record
+MAX_LISTED = 200  #: problems listed before "… and N more"
+HEADER_SEARCH_ROWS = 10  #: the header is looked for among this many non-empty rows
+_HEAD_LINES = 500  # physical lines parsed in Python to find the header
+_EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".ods"})
+_CRIT = "__criteria"
+_RESERVED_LABELS = {
+    "branch_id": "branch id",
+    "branch_name": "branch name",
+    "county": "county",
+    "township": "township",
+    "branch_type": "branch type",
+    "period": "period",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A data file read as text: every cell NFKC-normalised, trimmed, and null when empty."""
+
+    path: str
+    headers: list[str]  # as written (trimmed; line breaks inside a header become one space)
+    frame: pl.DataFrame  # one String column per header (named by it; "__column_N" when blank) + LINE
+    encoding: str  # "utf-8", "utf-8-sig", "gb18030" (or the codec asked for), "xlsx"
+    header_line: int = 1  # physical line (or Excel row) of the header
+
+    def column_name(self, index: int) -> str:
+        """Name in ``frame`` of the 0-based column ``index``."""
+        return _column_name(self.headers, index)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A data row left out by ``skip_invalid``, with every reason."""
+
+    line: int
+    branch_id: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadedPart:
+    """The rows of one criteria: LINE, the RESERVED columns, then one typed column per input field."""
+
+    criteria: Criteria
+    frame: pl.DataFrame
+    headers: dict[str, str]  # field id -> header found in the file
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A loaded, validated assessment file."""
+
+    path: str
+    encoding: str
+    parts: list[LoadedPart]
+    rows_read: int
+    periods: list[str]
+    period: str | None
+    warnings: list[Problem] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+# --------------------------------------------------------------------------------------------
+
+
+def header_key(text: str) -> str:
+    """Matching key of a header or a branch type / period value: NFKC, lower case, no spaces."""
+    norm = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in norm if not (ch.isspace() or ch in STRIP_CHARS)).lower()
+
+
+def _key_expr(col: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`header_key` for already-normalised cells."""
+    spaces = "".join(sorted(set(STRIP_CHARS)))
+    return col.str.to_lowercase().str.replace_all(f"[\\s{_escape_class(spaces)}]", "")
+
+
+def _keyed(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """:func:`header_key` of a low-cardinality column, computed once per distinct value."""
+    values = frame.get_column(column).drop_nulls().unique()
+    if values.len() > 10_000:
+        return _key_expr(pl.col(column))
+    mapping = {v: header_key(v) for v in values.to_list()}
+    return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _escape_class(chars: str) -> str:
+    return "".join(f"\\x{{{ord(c):X}}}" for c in chars)
+
+
+_BRANCH_ID_KEYS = frozenset(header_key(h) for h in RESERVED_HEADERS["branch_id"])
+
+
+def _display_header(cell: str) -> str:
+    cell = cell.strip(STRIP_CHARS)
+    if "\n" in cell or "\r" in cell:
+        return " ".join(cell.split())
+    return cell
+
+
+def _column_name(headers: Sequence[str], index: int) -> str:
+    return headers[index] if headers[index] else f"__column_{index + 1}"
+
+
+def _quote(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _lines_text(lines: Sequence[int], total: int, limit: int = 10) -> str:
+    """``line 3`` / ``lines 3, 5, 9, …``."""
+    shown = ", ".join(str(n) for n in lines[:limit])
+    return ("line " if total == 1 else "lines ") + shown + (", …" if total > len(lines[:limit]) else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+# --------------------------------------------------------------------------------------------
+
+
+def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> RawTable:
+    """Read a CSV or Excel file as text (see the module docstring of SPEC §3 for the rules).
+
+    Raises DataError for an unreadable, empty, header-only, badly encoded or ragged file and for
+    duplicate headers; UsageError for an unknown ``encoding`` or ``sheet``.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError([Problem(f"cannot read the file: {exc.strerror or exc}", file=name)]) from exc
+    if path.is_dir():
+        raise DataError([Problem("cannot read the file: it is a directory", file=name)])
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise DataError(
+            [
+                Problem(
+                    "the old Excel 97-2003 format (.xls) is not supported",
+                    file=name,
+                    hint="open it in Excel or WPS and save it as .xlsx, or as CSV (UTF-8)",
+                    code="xls",
+                )
+            ]
+        )
+    if size == 0:
+        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+    if suffix in _EXCEL_SUFFIXES:
+        return _read_excel(path, sheet)
+    return _read_csv(path, encoding)
+
+
+# ---- encodings -------------------------------------------------------------------------------
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode_error(name: str, data: bytes, exc: UnicodeDecodeError, message: str, hint: str) -> DataError:
+    line = _line_of(data, exc.start)
+    bad = data[exc.start : exc.start + 4].hex(" ")
+    return DataError(
+        [
+            Problem(
+                f"{message}: undecodable byte at offset {exc.start} (line {line}, bytes {bad})",
+                file=name,
+                line=line,
+                hint=hint,
+                code="encoding",
+            )
+        ]
+    )
+
+
+_ENCODING_HINT = (
+    "save the file as UTF-8 (WPS/Excel: 另存为 → CSV UTF-8), or name its encoding with --encoding"
+)
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str | bytes, str, pl.Series]:
+    """The CSV as UTF-8 (the path itself when it already is), the encoding, and its lines."""
+    name = str(path)
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    bom = head.startswith(codecs.BOM_UTF8)
+    old_mac = b"\r" in head and b"\n" not in head
+    if encoding is not None:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise UsageError(
+                [Problem(f"unknown encoding '{encoding}'", hint="use utf-8, utf-8-sig, gb18030 or gbk")]
+            ) from None
+    else:
+        codec = None
+    if codec in (None, "utf-8", "utf-8-sig") and not old_mac:
+        try:
+            lines = pl.read_lines(name).get_column("line")
+            return name, "utf-8-sig" if bom else "utf-8", lines
+        except Exception:  # invalid UTF-8: decode in Python to say where
+            pass
+    data = path.read_bytes()
+    text: str | None = None
+    used: str
+    if codec is not None and codec not in ("utf-8", "utf-8-sig"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise _decode_error(
+                name, data, exc, f"the file is not valid {encoding}", _ENCODING_HINT
+            ) from None
+        used = codec
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+            used = "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError as exc:
+            if bom:
+                raise _decode_error(
+                    name,
+                    data,
+                    exc,
+                    "the file starts with a UTF-8 byte-order mark but is not valid UTF-8 "
+                    "(it may mix UTF-8 and GBK)",
+                    "re-save it in one encoding, e.g. WPS/Excel: 另存为 → CSV UTF-8",
+                ) from None
+            if codec is not None:
+                raise _decode_error(name, data, exc, "the file is not valid UTF-8", _ENCODING_HINT) from None
+            before = data[: exc.start].decode("utf-8")
+            if sum(1 for ch in before if ord(ch) > 0x7F) >= 8:
+                # Plenty of valid UTF-8 text first: a damaged UTF-8 file, not GBK.
+                raise _decode_error(
+                    name,
+                    data,
+                    exc,
+                    "the file is UTF-8 up to a damaged or foreign byte",
+                    "fix the line, or pass --encoding gb18030 if the file really is GBK",
+                ) from None
+            try:
+                text = data.decode("gb18030")
+                used = "gb18030"
+            except UnicodeDecodeError as exc2:
+                line = _line_of(data, exc.start)
+                line2 = _line_of(data, exc2.start)
+                raise DataError(
+                    [
+                        Problem(
+                            "cannot tell the file's encoding: it is neither UTF-8 (undecodable byte at "
+                            f"offset {exc.start}, line {line}) nor GB18030/GBK (offset {exc2.start}, "
+                            f"line {line2})",
+                            file=name,
+                            line=line,
+                            hint=_ENCODING_HINT,
+                            code="encoding",
+                        )
+                    ]
+                ) from None
+    assert text is not None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if old_mac:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = text.encode("utf-8")
+    return source, used, pl.read_lines(source).get_column("line")
+
+
+# ---- header ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _HeadRecord:
+    start: int  # first physical line / row (1-based)
+    end: int  # last physical line / row
+    cells: list[str]
+
+
+def _head_records(lines: Sequence[str]) -> list[_HeadRecord]:
+    """The first non-blank records of the file's first lines."""
+    reader = csv.reader(io.StringIO("\n".join(lines) + "\n", newline=""))
+    out: list[_HeadRecord] = []
+    prev = 0
+    try:
+        for row in reader:
+            start, end = prev + 1, reader.line_num
+            prev = end
+            if any(c.strip(STRIP_CHARS) for c in row):
+                out.append(_HeadRecord(start, end, row))
+                if len(out) >= HEADER_SEARCH_ROWS:
+                    break
+    except csv.Error:
+        pass
+    return out
+
+
+def _pick_header(records: Sequence[_HeadRecord]) -> _HeadRecord:
+    for record in records:
+        if any(header_key(c) in _BRANCH_ID_KEYS for c in record.cells):
+            return record
+    return records[0]
+
+
+def _check_duplicate_headers(name: str, headers: Sequence[str], line: int) -> None:
+    seen: dict[str, int] = {}
+    problems: list[Problem] = []
+    for i, header in enumerate(headers):
+        key = header_key(header)
+        if not key:
+            continue
+        if key in seen:
+            j = seen[key]
+            problems.append(
+                Problem(
+                    f"duplicate column header: column {j + 1} '{headers[j]}' and column {i + 1} '{header}'",
+                    file=name,
+                    line=line,
+                    header=header,
+                    hint="rename or delete one of them",
+                    code="duplicate-header",
+                )
+            )
+        else:
+            seen[key] = i
+    if problems:
+        raise DataError(problems)
+
+
+def _branch_id_index(headers: Sequence[str]) -> int | None:
+    keys = [header_key(h) for h in headers]
+    for candidate in RESERVED_HEADERS["branch_id"]:
+        key = header_key(candidate)
+        if key in keys:
+            return keys.index(key)
+    return None
+
+
+# ---- CSV ---------------------------------------------------------------------------------------
+
+
+def _csv_records(data: pl.Series, first_line: int, comments: bool) -> pl.DataFrame | None:
+    """Per record of the data lines: LINE, its text, blank, may-need-normalising; None if unsure.
+
+    Vectorised: a line starts a record when the quotes before it balance. Returns None when the
+    quotes do not balance (a stray quote inside a cell), so the caller falls back to Python.
+    """
+    frame = pl.DataFrame({"text": data})
+    text = pl.col("text")
+    quotes = text.str.count_matches('"', literal=True)
+    if comments:
+        quotes = pl.when(text.str.starts_with("#")).then(0).otherwise(quotes)
+    frame = frame.with_columns(
+        quotes.cast(pl.Int64).alias("q"), pl.int_range(pl.len(), dtype=pl.Int64).alias("i")
+    )
+    total = frame.get_column("q").sum()
+    if total % 2:
+        return None
+    multi: pl.Expr = pl.lit(False)
+    if total:
+        frame = frame.with_columns(((pl.col("q").cum_sum() - pl.col("q")) % 2 == 0).alias("start"))
+        if not frame.get_column("start").all():
+            frame = frame.group_by(pl.col("start").cum_sum().alias("rec"), maintain_order=True).agg(
+                text.str.join("\n"), pl.col("i").first(), (pl.len() > 1).alias("multi")
+            )
+            multi = pl.col("multi")
+    if comments:
+        frame = frame.filter(~text.str.starts_with("#"))
+    return frame.select(
+        (pl.col("i") + first_line).alias(LINE),
+        text,
+        text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
+        (multi | text.str.contains(needs_normalizing_pattern())).alias("flag"),
+    )
+
+
+def _with_field_counts(records: pl.DataFrame) -> pl.DataFrame:
+    """Add "fields": the number of cells of each record (commas outside quotes, plus one)."""
+    text = pl.col("text")
+    outside = (
+        pl.when(text.str.contains('"', literal=True))
+        .then(text.str.replace_all('"[^"]*"', ""))
+        .otherwise(text)
+    )
+    return records.with_columns((outside.str.count_matches(",", literal=True) + 1).alias("fields"))
+
+
+def _python_records(data: pl.Series, first_line: int, comments: bool, name: str) -> pl.DataFrame:
+    """Slow, exact twin of :func:`_csv_records` (Python's csv module) for odd quoting; has "fields"."""
+    lines = data.to_list()
+    starts: list[int] = []
+    texts: list[str] = []
+    counts: list[int] = []
+    blanks: list[bool] = []
+    multis: list[bool] = []
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if comments and line.startswith("#"):
+            i += 1
+            continue
+        start = i
+        buffer = line
+        if '"' not in line:
+            cells = line.split(",")
+        else:
+            while True:
+                try:
+                    rows = list(csv.reader(io.StringIO(buffer + "\n", newline=""), strict=True))
+                    break
+                except csv.Error as exc:
+                    unterminated = "unexpected end of data" in str(exc)
+                    if unterminated and i + 1 < n:
+                        i += 1
+                        buffer += "\n" + lines[i]
+                        continue
+                    message = (
+                        "a quoted cell starting on this line is never closed"
+                        if unterminated
+                        else f"malformed quotes: {exc}"
+                    )
+                    raise DataError(
+                        [
+                            Problem(
+                                message,
+                                file=name,
+                                line=first_line + start,
+                                hint='a quote (") inside a quoted cell must be doubled ("")',
+                                code="csv-quotes",
+                            )
+                        ]
+                    ) from None
+            cells = rows[0] if rows else [""]
+        starts.append(first_line + start)
+        texts.append(buffer)
+        counts.append(len(cells))
+        blanks.append(not any(c.strip(STRIP_CHARS + '"') for c in cells))
+        multis.append(i > start)
+        i += 1
+    frame = pl.DataFrame(
+        {LINE: starts, "text": texts, "blank": blanks, "multi": multis, "fields": counts},
+        schema={
+            LINE: pl.Int64,
+            "text": pl.String,
+            "blank": pl.Boolean,
+            "multi": pl.Boolean,
+            "fields": pl.Int64,
+        },
+    )
+    flag = pl.col("multi") | pl.col("text").str.contains(needs_normalizing_pattern())
+    return frame.with_columns(flag.alias("flag")).drop("multi")
+
+
+def _check_ragged(records: pl.DataFrame, width: int, name: str, header_line: int) -> None:
+    if "fields" not in records.columns:
+        records = _with_field_counts(records)
+    bad = records.filter(~pl.col("blank") & (pl.col("fields") != width))
+    if bad.height == 0:
+        return
+    problems = [
+        Problem(
+            f"line {line} has {fields} cells but the header (line {header_line}) has {width}",
+            file=name,
+            line=line,
+            hint="a cell holding a comma must be quoted; check for a missing or extra separator",
+            code="ragged-row",
+        )
+        for line, fields in bad.head(MAX_LISTED).select(LINE, "fields").iter_rows()
+    ]
+    raise DataError(_capped(problems, bad.height, name))
+
+
+def _polars_error_line(message: str, data: pl.Series, first_line: int) -> int | None:
+    """Best effort: the line of the text polars quotes in a parse error."""
+    start = message.find("could not parse `")
+    if start < 0:
+        return None
+    snippet = message[start + len("could not parse `") :].split("`", 1)[0].split("\n", 1)[0]
+    if not snippet:
+        return None
+    hits = (
+        pl.DataFrame({"line": data})
+        .with_row_index("i")
+        .filter(pl.col("line").str.contains(snippet, literal=True))
+    )
+    return None if hits.height == 0 else first_line + int(hits.item(0, "i"))
+
+
+def _odd_quote_line(data: pl.Series, first_line: int, comments: bool) -> int | None:
+    """The first line with an odd number of quotes (a stray quote), or None."""
+    text = pl.col("line")
+    odd = text.str.count_matches('"', literal=True) % 2 == 1
+    if comments:
+        odd = odd & ~text.str.starts_with("#")
+    hits = pl.DataFrame({"line": data}).with_row_index("i").filter(odd)
+    return None if hits.height == 0 else first_line + int(hits.item(0, "i"))
+
+
+def _read_csv(path: Path, encoding: str | None) -> RawTable:
+    name = str(path)
+    source, used, lines = _decode(path, encoding)
+    head = lines.head(_HEAD_LINES).to_list()
+    if head and head[0].startswith("\ufeff"):
+        head[0] = head[0][1:]
+    records = _head_records(head)
+    if not records:
+        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+    header = _pick_header(records)
+    headers = [_display_header(c) for c in header.cells]
+    _check_duplicate_headers(name, headers, header.start)
+    width = len(headers)
+    names = [_column_name(headers, i) for i in range(width)]
+    id_index = _branch_id_index(headers)
+    comments = id_index == 0
+
+    data = lines.slice(header.end)
+    del lines
+    first_line = header.end + 1
+    recs = _csv_records(data, first_line, comments)
+    try:
+        frame = pl.read_csv(
+            source,
+            has_header=True,
+            skip_lines=header.start - 1,
+            infer_schema=False,
+            new_columns=names,
+            raise_if_empty=False,
+            comment_prefix="#" if comments else None,
+            quote_char='"',
+        )
+    except Exception as exc:  # polars raises several kinds: find the line if we can
+        _check_ragged(
+            recs if recs is not None else _python_records(data, first_line, comments, name),
+            width,
+            name,
+            header.start,
+        )
+        message = str(exc).split("\n", 1)[0]
+        line = _polars_error_line(str(exc), data, first_line)
+        if line is None:
+            odd = _odd_quote_line(data, first_line, comments)
+            if odd is not None:
+                line, message = odd, f'line {odd} has an unbalanced quote (")'
+        raise DataError(
+            [
+                Problem(
+                    f"cannot parse the file as CSV: {message}",
+                    file=name,
+                    line=line,
+                    hint='check the quotes (") on that line: a quote inside a quoted cell must be doubled',
+                    code="csv-parse",
+                )
+            ]
+        ) from None
+    if frame.width != width:  # pragma: no cover - polars and the header parse disagree
+        raise DataError([Problem("cannot parse the header row", file=name, line=header.start)])
+    if recs is None or recs.height != frame.height:
+        recs = _python_records(data, first_line, comments, name)
+        _check_ragged(recs, width, name, header.start)
+        if recs.height != frame.height:
+            raise DataError(
+                [
+                    Problem(
+                        "cannot split the file into rows reliably",
+                        file=name,
+                        hint='check the quotes ("): a quote inside a quoted cell must be doubled ("")',
+                        code="csv-parse",
+                    )
+                ]
+            )
+    else:
+        # polars refuses rows with too many cells but pads short ones: a short row ends in an
+        # empty last cell, so only those rows need counting.
+        last = pl.col(names[-1])
+        short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
+        if short.any():
+            _check_ragged(recs.filter(short), width, name, header.start)
+    del data
+    frame = frame.with_columns(recs.get_column(LINE))
+    blank = recs.get_column("blank")
+    if blank.any():
+        frame = frame.filter(~blank)
+        recs = recs.filter(~blank)
+    # Normalise only the columns that need it, judged on the rows whose text may need it.
+    flags = recs.get_column("flag")
+    if flags.any():
+        sample = frame.filter(flags)
+        same = sample.select(
+            normalize_expr(pl.col(c)).eq_missing(pl.col(c)).all().alias(c) for c in names
+        ).row(0)
+        todo = [c for c, ok in zip(names, same, strict=True) if not ok]
+        if todo:
+            frame = frame.with_columns(normalize_expr(pl.col(c)).alias(c) for c in todo)
+    if id_index is not None:
+        frame = frame.filter(~pl.col(names[id_index]).str.starts_with("#").fill_null(False))
+    frame = frame.select(LINE, *names)
+    if frame.height == 0:
+        raise DataError(
+            [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
+        )
+    return RawTable(path=name, headers=headers, frame=frame, encoding=used, header_line=header.start)
+
+
+def _drop_blank_and_comments(frame: pl.DataFrame, names: Sequence[str], id_index: int | None) -> pl.DataFrame:
+    keep = ~pl.all_horizontal(pl.col(c).is_null() for c in names)
+    if id_index is not None:
+        keep = keep & ~pl.col(names[id_index]).str.starts_with("#").fill_null(False)
+    return frame.filter(keep)
+
+
+# ---- Excel -------------------------------------------------------------------------------------
+
+
+def _read_excel(path: Path, sheet: str | None) -> RawTable:
+    import fastexcel
+
+    name = str(path)
+    try:
+        reader = fastexcel.read_excel(path)
+        sheets = reader.sheet_names
+    except Exception as exc:  # calamine reports many kinds of damage
+        raise DataError(
+            [
+                Problem(
+                    f"cannot read the file as an Excel file: {str(exc).splitlines()[0] if str(exc) else exc}",
+                    file=name,
+                    hint="is it a complete .xlsx file? Open it in Excel or WPS and save it again",
+                    code="excel",
+                )
+            ]
+        ) from None
+    index = _sheet_index(sheets, sheet, name)
+    try:
+        loaded = reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
+        table = loaded.to_polars()
+    except Exception as exc:
+        raise DataError(
+            [
+                Problem(
+                    f"cannot read sheet '{sheets[index]}' as an Excel file: {exc}",
+                    file=name,
+                    hint="open it in Excel or WPS and save it again",
+                    code="excel",
+                )
+            ]
+        ) from None
+    if table.width == 0 or table.height == 0:
+        raise DataError(
+            [Problem(f"the file is empty (sheet '{sheets[index]}')", file=name, code="empty-file")]
+        )
+    raw_names = table.columns
+    table = table.select(pl.col(c).cast(pl.String) for c in raw_names)
+    head_rows = table.head(HEADER_SEARCH_ROWS * 50).rows()
+    records: list[_HeadRecord] = []
+    for i, row in enumerate(head_rows):
+        cells = ["" if v is None else str(v) for v in row]
+        if any(c.strip(STRIP_CHARS) for c in cells):
+            records.append(_HeadRecord(i + 1, i + 1, cells))
+            if len(records) >= HEADER_SEARCH_ROWS:
+                break
+    if not records:
+        raise DataError(
+            [Problem(f"the file is empty (sheet '{sheets[index]}')", file=name, code="empty-file")]
+        )
+    header = _pick_header(records)
+    headers = [_display_header(c) for c in header.cells]
+    # Trailing columns with no header and no data are formatting leftovers.
+    while (
+        headers
+        and not headers[-1]
+        and table.get_column(raw_names[len(headers) - 1]).null_count() == table.height
+    ):
+        headers.pop()
+    _check_duplicate_headers(name, headers, header.start)
+    names = [_column_name(headers, i) for i in range(len(headers))]
+    frame = table.slice(header.end).select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + header.end + 1).alias(LINE),
+        *(normalize_expr(pl.col(raw)).alias(new) for raw, new in zip(raw_names, names, strict=False)),
+    )
+    frame = _drop_blank_and_comments(frame, names, _branch_id_index(headers))
+    if frame.height == 0:
+        raise DataError(
+            [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
+        )
+    return RawTable(path=name, headers=headers, frame=frame, encoding="xlsx", header_line=header.start)
+
+
+def _sheet_index(sheets: Sequence[str], sheet: str | None, name: str) -> int:
+    if not sheets:
+        raise DataError([Problem("the workbook has no sheets", file=name, code="empty-file")])
+    if sheet is None:
+        return 0
+    if sheet in sheets:
+        return list(sheets).index(sheet)
+    keys = [header_key(s) for s in sheets]
+    if header_key(sheet) in keys:
+        return keys.index(header_key(sheet))
+    if sheet.strip().isdigit() and 1 <= int(sheet) <= len(sheets):
+        return int(sheet) - 1
+    raise UsageError(
+        [
+            Problem(
+                f"no sheet '{sheet}' in the workbook",
+                file=name,
+                hint=f"sheets: {_quote(sheets)} (or give a 1-based number)",
+                code="sheet",
+            )
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Headers → reserved columns and fields
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Resolution:
+    reserved: dict[str, int | None]  # reserved name -> column index
+    fields: list[dict[str, int | None]]  # per criteria: input field id -> column index
+    common: list[Problem]  # file-level problems
+    per_criteria: list[list[Problem]]  # header problems of each criteria
+
+
+def _find(candidates: Sequence[str], index: dict[str, int]) -> list[int]:
+    found: list[int] = []
+    for candidate in candidates:
+        col = index.get(header_key(candidate))
+        if col is not None and col not in found:
+            found.append(col)
+    return found
+
+
+def _suggest(wanted: Sequence[str], headers: Sequence[str], taken: set[int]) -> str:
+    available = [h for i, h in enumerate(headers) if h and i not in taken]
+    keys = {header_key(h): h for h in available}
+    near: list[str] = []
+    for want in wanted:
+        for key in difflib.get_close_matches(header_key(want), list(keys), n=1, cutoff=0.6):
+            if keys[key] not in near:
+                near.append(keys[key])
+    text = f"did you mean '{near[0]}'? " if near else ""
+    shown = available[:40]
+    more = ", …" if len(available) > len(shown) else ""
+    return text + (
+        "columns in the file: " + _quote(shown) + more if shown else "the file has no named columns"
+    )
+
+
+def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
+    name, line, headers = raw.path, raw.header_line, raw.headers
+    index = {header_key(h): i for i, h in enumerate(headers) if header_key(h)}
+    common: list[Problem] = []
+    reserved: dict[str, int | None] = {}
+    for column in RESERVED:
+        found = _find(RESERVED_HEADERS[column], index)
+        reserved[column] = found[0] if found else None
+        if len(found) > 1:
+            common.append(
+                Problem(
+                    f"columns {_quote(headers[i] for i in found)} all look like the {_RESERVED_LABELS[column]}; "
+                    f"using '{headers[found[0]]}'",
+                    file=name,
+                    line=line,
+                    header=headers[found[0]],
+                    severity="warning",
+                    code="ambiguous-column",
+                )
+            )
+    if reserved["branch_id"] is None:
+        common.append(
+            Problem(
+                "no branch id column: expected one of " + ", ".join(RESERVED_HEADERS["branch_id"]),
+                file=name,
+                line=line,
+                hint=_suggest(RESERVED_HEADERS["branch_id"], headers, set()),
+                code="missing-column",
+            )
+        )
+    reserved_cols = {i: col for col, i in reserved.items() if i is not None}
+    all_fields: list[dict[str, int | None]] = []
+    per_criteria: list[list[Problem]] = []
+    for crit in criteria:
+        problems: list[Problem] = []
+        chosen: dict[str, int | None] = {}
+        users: dict[int, str] = {}
+        for fid, spec in crit.input_fields().items():
+            wanted = [crit.header_of(fid), *spec.aliases]
+            found = _find(wanted, index)
+            if not found:
+                chosen[fid] = None
+                if spec.default is not None:
+                    problems.append(
+                        Problem(
+                            f"no column '{wanted[0]}' (field '{fid}' of {crit.id}): "
+                            f"every row takes its default {_default_text(spec.default)}",
+                            file=name,
+                            line=line,
+                            header=wanted[0],
+                            severity="warning",
+                            code="default-column",
+                        )
+                    )
+                else:
+                    also = f" (or {_quote(wanted[1:])})" if len(wanted) > 1 else ""
+                    problems.append(
+                        Problem(
+                            f"missing column '{wanted[0]}'{also} for field '{fid}' of {crit.id}",
+                            file=name,
+                            line=line,
+                            header=wanted[0],
+                            hint=_suggest(wanted, headers, set(reserved_cols)),
+                            code="missing-column",
+                        )
+                    )
+                continue
+            col = found[0]
+            chosen[fid] = col
+            if len(found) > 1:
+                problems.append(
+                    Problem(
+                        f"columns {_quote(headers[i] for i in found)} all match field '{fid}' of {crit.id}; "
+                        f"using '{headers[col]}'",
+                        file=name,
+                        line=line,
+                        header=headers[col],
+                        severity="warning",
+                        code="ambiguous-column",
+                    )
+                )
+            if col in reserved_cols:
+                problems.append(
+                    Problem(
+                        f"column '{headers[col]}' is both the {_RESERVED_LABELS[reserved_cols[col]]} and "
+                        f"field '{fid}' of {crit.id}",
+                        file=name,
+                        line=line,
+                        header=headers[col],
+                        hint="give the field another header in the criteria file",
+                        code="column-conflict",
+                    )
+                )
+            elif col in users:
+                problems.append(
+                    Problem(
+                        f"column '{headers[col]}' matches two fields of {crit.id}: '{users[col]}' and '{fid}'",
+                        file=name,
+                        line=line,
+                        header=headers[col],
+                        hint="give the fields distinct headers and aliases in the criteria file",
+                        code="column-conflict",
+                    )
+                )
+            else:
+                users[col] = fid
+        all_fields.append(chosen)
+        per_criteria.append(problems)
+    return _Resolution(reserved, all_fields, common, per_criteria)
+
+
+def _default_text(value: float | bool | str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Branch types
+# --------------------------------------------------------------------------------------------
+
+
+def _claims(criteria: Sequence[Criteria]) -> tuple[dict[str, int], list[str]]:
+    """Branch-type key -> criteria index, and the claimed spellings (for messages)."""
+    claims: dict[str, int] = {}
+    spellings: list[str] = []
+    clashes: dict[tuple[int, int], list[str]] = {}
+    for i, crit in enumerate(criteria):
+        names = [crit.branch_type, *crit.branch_type_aliases]
+        keys = {header_key(n) for n in names}
+        for canonical, aliases in BRANCH_TYPE_ALIASES.items():
+            group = [canonical, *aliases]
+            if keys & {header_key(a) for a in group}:
+                names.extend(group)
+        seen: set[str] = set()
+        for spelling in names:
+            key = header_key(spelling)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            owner = claims.get(key)
+            if owner is None:
+                claims[key] = i
+                spellings.append(spelling)
+            elif owner != i:
+                clashes.setdefault((owner, i), []).append(spelling)
+    if clashes:
+        raise DataError(
+            [
+                Problem(
+                    f"criteria '{criteria[a].id}' and '{criteria[b].id}' both claim branch type "
+                    + ", ".join(f"'{t}'" for t in types),
+                    hint="give each branch type to one criteria file",
+                    code="branch-type-conflict",
+                )
+                for (a, b), types in clashes.items()
+            ]
+        )
+    return claims, spellings
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of headers (wuxing validate --data)
+# --------------------------------------------------------------------------------------------
+
+
+def check_headers(raw: RawTable, criteria: Sequence[Criteria]) -> list[Problem]:
+    """Problems with the columns of ``raw`` for ``criteria`` (errors and warnings).
+
+    With several criteria and a branch-type column, only the criteria that some row's branch
+    type belongs to are checked (a rural-only file need not carry the community columns).
+    """
+    problems: list[Problem] = []
+    try:
+        claims, _ = _claims(criteria)
+    except DataError as exc:
+        problems.extend(exc.problems)
+        claims = {}
+    res = _resolve(raw, criteria)
+    problems.extend(res.common)
+    relevant = list(range(len(criteria)))
+    type_col = res.reserved["branch_type"]
+    if len(criteria) > 1 and type_col is None:
+        problems.append(
+            Problem(
+                "several criteria were given but the file has no branch type column "
+                "(" + ", ".join(RESERVED_HEADERS["branch_type"]) + ")",
+                file=raw.path,
+                line=raw.header_line,
+                hint="add a 类型 column (农村/社区), or score each type separately",
+                code="missing-column",
+            )
+        )
+    elif len(criteria) > 1 and type_col is not None and claims:
+        keys = (
+            raw.frame.select(_key_expr(pl.col(raw.column_name(type_col))).unique().drop_nulls())
+            .to_series()
+            .to_list()
+        )
+        used = sorted({claims[k] for k in keys if k in claims})
+        if used:
+            relevant = used
+    for i in relevant:
+        problems.extend(res.per_criteria[i])
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+_DTYPES: dict[FieldType, type[pl.DataType]] = {
+    FieldType.number: pl.Float64,
+    FieldType.integer: pl.Int64,
+    FieldType.percent: pl.Float64,
+    FieldType.boolean: pl.Boolean,
+    FieldType.category: pl.String,
+    FieldType.text: pl.String,
+}
+
+
+def _dtype(spec: FieldSpec) -> type[pl.DataType]:
+    return _DTYPES[spec.type]
+
+
+def _default_value(crit: Criteria, fid: str, spec: FieldSpec) -> float | int | bool | str | None:
+    if spec.default is None:
+        return None
+    try:
+        return parse_cell(_default_text(spec.default), spec)
+    except ValueError as exc:
+        raise CriteriaError(
+            [
+                Problem(
+                    f"field '{fid}' of {crit.id}: default {_default_text(spec.default)!r} is not valid: {exc}",
+                    key=f"fields.{fid}.default",
+                    code="bad-default",
+                )
+            ]
+        ) from None
+
+
+@dataclass
+class _Cell:
+    """One bad cell, before it becomes a Problem or a rejection reason."""
+
+    line: int
+    order: int  # column position in the file (reserved problems sort first in their row)
+    branch_id: str | None
+    header: str
+    value: str | None
+    reason: str
+
+
+class _Reasons:
+    """Memoised describe_reason (bad values repeat a lot in a broken file)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, str], str] = {}
+
+    def __call__(self, value: str | None, spec: FieldSpec) -> str:
+        if value is None:
+            return EMPTY + " (no default)"
+        key = (id(spec), value)
+        found = self._memo.get(key)
+        if found is None:
+            found = describe_reason(value, spec) or "invalid value"
+            self._memo[key] = found
+        return found
+
+
+def load_assessment(
+    path: Path,
+    criteria: Sequence[Criteria],
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    period: str | None = None,
+    strict: bool = False,
+    skip_invalid: bool = False,
+) -> Assessment:
+    """Read, check and type an assessment file against ``criteria`` (SPEC §3).
+
+    Raises DataError listing every problem (bad cells, duplicate ids, missing columns…),
+    UsageError when the command line must change (several periods and no ``period``, several
+    criteria and no branch-type column), CriteriaError for a field default that is not valid.
+    With ``skip_invalid`` rows with bad cells are left out and listed in ``rejected`` instead.
+    """
+    if not criteria:
+        raise UsageError([Problem("no criteria given")])
+    claims, spellings = _claims(criteria)
+    defaults = [
+        {fid: _default_value(crit, fid, spec) for fid, spec in crit.input_fields().items()}
+        for crit in criteria
+    ]
+    for crit in criteria:
+        for fid in crit.input_fields():
+            if fid in RESERVED or fid.startswith("__"):
+                raise CriteriaError(
+                    [
+                        Problem(
+                            f"field id '{fid}' of {crit.id} is reserved for a data column",
+                            key=f"fields.{fid}",
+                        )
+                    ]
+                )
+    raw = read_raw(path, encoding=encoding, sheet=sheet)
+    name = raw.path
+    res = _resolve(raw, criteria)
+    errors = [p for p in res.common if p.is_error]
+    if errors:
+        raise DataError(errors)
+    warnings = [p for p in res.common if not p.is_error]
+    if len(criteria) > 1 and res.reserved["branch_type"] is None:
+        raise UsageError(
+            [
+                Problem(
+                    f"{len(criteria)} criteria were given but the file has no branch type column "
+                    "(" + ", ".join(RESERVED_HEADERS["branch_type"]) + ") to match rows to them",
+                    file=name,
+                    line=raw.header_line,
+                    hint="add a 类型 column (农村/社区), or give one criteria",
+                    code="missing-column",
+                )
+            ]
+        )
+
+    def raw_col(index: int | None) -> pl.Expr:
+        if index is None:
+            return pl.lit(None, pl.String)
+        return pl.col(raw.column_name(index))
+
+    # ---- reserved columns, period selection ----
+    base = raw.frame.select(
+        pl.col(LINE),
+        *(raw_col(res.reserved[c]).alias(c) for c in RESERVED),
+        *(
+            pl.col(raw.column_name(i)).alias(f"__c{i}")
+            for i in sorted({i for chosen in res.fields for i in chosen.values() if i is not None})
+        ),
+    )
+    periods, selected, base = _select_period(base, period, res.reserved["period"] is not None, name)
+    rows_read = base.height
+
+    # ---- which criteria each row belongs to ----
+    type_key = _keyed(base, "branch_type")
+    if len(criteria) == 1:
+        crit_expr = (
+            pl.when(pl.col("branch_type").is_null() | type_key.is_in(list(claims)))
+            .then(pl.lit(0, pl.Int32))
+            .otherwise(pl.lit(None, pl.Int32))
+        )
+    else:
+        crit_expr = type_key.replace_strict(claims, default=None, return_dtype=pl.Int32)
+    base = base.with_columns(crit_expr.alias(_CRIT))
+
+    # ---- fatal: duplicate ids ----
+    fatal: list[Problem] = []
+    dupes = (
+        base.select(LINE, "branch_id")
+        .filter(pl.col("branch_id").is_duplicated() & pl.col("branch_id").is_not_null())
+        .group_by("branch_id")
+        .agg(pl.col(LINE).sort())
+        .filter(pl.col(LINE).list.len() > 1)
+        .sort(pl.col(LINE).list.first())
+    )
+    for bid, lines in dupes.head(MAX_LISTED).iter_rows():
+        fatal.append(
+            Problem(
+                f"branch id '{bid}' appears {len(lines)} times: lines {', '.join(str(n) for n in lines)}",
+                file=name,
+                line=lines[0],
+                header=_header_of(raw, res.reserved["branch_id"]),
+                value=bid,
+                hint="each branch must appear once per period (full-width and half-width characters count as the same)",
+                code="duplicate-id",
+            )
+        )
+    fatal_total = dupes.height
+
+    # ---- bad reserved cells ----
+    limit = None if skip_invalid else MAX_LISTED
+    cells: list[_Cell] = []
+    bad_total = 0
+    checks: list[tuple[str, pl.Expr, str]] = [("branch_id", pl.col("branch_id").is_null(), "empty branch id")]
+    if res.reserved["branch_type"] is not None:
+        claimed = ", ".join(spellings)
+        if len(criteria) > 1:
+            checks.append(
+                (
+                    "branch_type",
+                    pl.col("branch_type").is_null(),
+                    f"empty branch type (expected one of {claimed})",
+                )
+            )
+        checks.append(
+            (
+                "branch_type",
+                pl.col("branch_type").is_not_null() & pl.col(_CRIT).is_null(),
+                f"not a branch type of the criteria given ({claimed})",
+            )
+        )
+    if periods:
+        checks.append(("period", pl.col("period").is_null(), "empty period (other rows have one)"))
+    for column, flag, reason in checks:
+        hit = base.filter(flag)
+        bad_total += hit.height
+        header = _header_of(raw, res.reserved[column])
+        for line, bid, value in _head(
+            hit.select(LINE, "branch_id", pl.col(column).alias("__value")), limit
+        ).iter_rows():
+            cells.append(_Cell(line, -1, bid, header, value, reason))
+
+    # ---- fields: one pass per criteria ----
+    reasons = _Reasons()
+    typed_parts: list[tuple[int, pl.DataFrame, dict[str, str], list[tuple[str, int]]]] = []
+    for k, crit in enumerate(criteria):
+        needed = [
+            LINE,
+            *RESERVED,
+            *(f"__c{col}" for col in sorted({c for c in res.fields[k].values() if c is not None})),
+        ]
+        if len(criteria) == 1 and base.get_column(_CRIT).null_count() == 0:
+            rows = base.select(needed)
+        else:
+            rows = base.lazy().filter(pl.col(_CRIT) == k).select(needed).collect()
+        if rows.height == 0:
+            continue
+        for problem in res.per_criteria[k]:
+            (fatal if problem.is_error else warnings).append(problem)
+            fatal_total += problem.is_error
+        fields = crit.input_fields()
+        read = [(fid, col) for fid in fields if (col := res.fields[k].get(fid)) is not None]
+        headers = {fid: raw.headers[col] for fid, col in read}
+        columns = sorted({col for _, col in read})
+        numeric = [(fid, col) for fid, col in read if fields[fid].numeric]
+        others = [(fid, col) for fid, col in read if not fields[fid].numeric]
+        # Stage 1 (lazy, so shared sub-expressions run once): a plain cast for numeric fields,
+        # the full parse for the others.
+        parsed = (
+            rows.lazy()
+            .select(
+                pl.col(LINE),
+                *(pl.col(c) for c in RESERVED),
+                *(pl.col(f"__c{col}") for col in columns),
+                *(
+                    plain_cast_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}")
+                    for fid, col in numeric
+                ),
+                *(value_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}") for fid, col in others),
+            )
+            .collect()
+        )
+        # Numeric columns the plain cast could not read entirely get the full parse (thousands
+        # separators, "85%", "12.0" as an integer…); the others only need their bounds checked.
+        full = [
+            (fid, col)
+            for fid, col in numeric
+            if parsed.get_column(f"__v_{fid}").null_count() != parsed.get_column(f"__c{col}").null_count()
+        ]
+        commas = (
+            parsed.select(pl.col(f"__c{col}").str.contains(",", literal=True).any() for _, col in full).row(0)
+            if full
+            else ()
+        )
+        finish = [
+            value_expr(pl.col(f"__c{col}"), fields[fid], thousands=bool(comma)).alias(f"__v_{fid}")
+            for (fid, col), comma in zip(full, commas, strict=True)
+        ] + [
+            bounded_expr(pl.col(f"__v_{fid}"), fields[fid]).alias(f"__v_{fid}")
+            for fid, col in numeric
+            if (fid, col) not in full
+        ]
+        if finish:
+            parsed = parsed.lazy().with_columns(finish).collect()
+        # Stage 2: bad flags, defaults for empty cells.
+        stage2: list[pl.Expr] = []
+        for fid, spec in fields.items():
+            col = res.fields[k].get(fid)
+            default = defaults[k][fid]
+            dtype = _dtype(spec)
+            if col is None:
+                stage2.append(pl.lit(default, dtype).alias(fid))
+                continue
+            source, value = pl.col(f"__c{col}"), pl.col(f"__v_{fid}")
+            bad = source.is_not_null() & value.is_null()
+            if default is not None:
+                value = pl.when(source.is_null()).then(pl.lit(default, dtype)).otherwise(value)
+            elif strict:
+                bad = source.is_null() | value.is_null()
+            stage2.extend([value.alias(fid), bad.alias(f"__bad_{fid}")])
+        typed = parsed.with_columns(stage2).drop(f"__v_{fid}" for fid, _ in read)
+        if read:
+            counts = typed.select(pl.col(f"__bad_{fid}").sum() for fid, _ in read).row(0)
+            for (fid, col), count in zip(read, counts, strict=True):
+                if not count:
+                    continue
+                bad_total += count
+                spec = fields[fid]
+                hit = typed.filter(pl.col(f"__bad_{fid}")).select(LINE, "branch_id", f"__c{col}")
+                for line, bid, value in _head(hit, limit).iter_rows():
+                    cells.append(_Cell(line, col, bid, raw.headers[col], value, reasons(value, spec)))
+        typed_parts.append((k, typed, headers, read))
+
+    cells.sort(key=lambda c: (c.line, c.order))
+    if fatal or (cells and not skip_invalid):
+        listed = fatal + [
+            Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code="bad-cell")
+            for c in cells[:MAX_LISTED]
+        ]
+        raise DataError(_capped(listed, fatal_total + bad_total, name))
+
+    # ---- skip_invalid: reject the rows with a bad cell ----
+    by_line: dict[int, list[_Cell]] = {}
+    for c in cells:
+        by_line.setdefault(c.line, []).append(c)
+    rejected = [
+        Rejected(
+            line,
+            group[0].branch_id,
+            tuple(f"column '{c.header}' value '{c.value or ''}': {c.reason}" for c in group),
+        )
+        for line, group in by_line.items()
+    ]
+    dropped = pl.Series(LINE, sorted(by_line), dtype=pl.Int64)
+
+    parts: list[LoadedPart] = []
+    for k, typed, headers, read in typed_parts:
+        kept = typed.filter(~pl.col(LINE).is_in(dropped.implode())) if by_line else typed
+        if kept.height == 0:
+            continue
+        if not strict:
+            missing = [(fid, col) for fid, col in read if defaults[k][fid] is None]
+            warnings.extend(_missing_warnings(kept, criteria[k], missing, raw))
+        frame = kept.select(
+            pl.col(LINE),
+            pl.col("branch_id"),
+            pl.coalesce("branch_name", "branch_id").alias("branch_name"),
+            *(pl.col(c) for c in RESERVED[2:]),
+            *(pl.col(fid) for fid in criteria[k].input_fields()),
+        )
+        parts.append(LoadedPart(criteria=criteria[k], frame=frame, headers=headers))
+    return Assessment(
+        path=name,
+        encoding=raw.encoding,
+        parts=parts,
+        rows_read=rows_read,
+        periods=periods,
+        period=selected,
+        warnings=warnings,
+        rejected=rejected,
+    )
+
+
+def _capped(problems: list[Problem], total: int, name: str | None) -> list[Problem]:
+    """At most MAX_LISTED problems, then "… and N more" when ``total`` is larger."""
+    shown = problems[:MAX_LISTED]
+    if total > len(shown):
+        shown.append(Problem(f"… and {total - len(shown)} more", file=name, code="more"))
+    return shown
+
+
+def _head(frame: pl.DataFrame, limit: int | None) -> pl.DataFrame:
+    return frame if limit is None else frame.head(limit)
+
+
+def _header_of(raw: RawTable, index: int | None) -> str:
+    return raw.headers[index] if index is not None else ""
+
+
+def _missing_warnings(
+    typed: pl.DataFrame, crit: Criteria, todo: Sequence[tuple[str, int]], raw: RawTable
+) -> list[Problem]:
+    """One warning per column with empty cells (no default): the count and the first lines."""
+    if not todo or typed.height == 0:
+        return []
+    nulls = typed.select(pl.col(f"__c{col}").null_count().alias(fid) for fid, col in todo).row(0)
+    out: list[Problem] = []
+    for (fid, col), count in zip(todo, nulls, strict=True):
+        if not count:
+            continue
+        lines = typed.filter(pl.col(f"__c{col}").is_null()).get_column(LINE).head(10).to_list()
+        out.append(
+            Problem(
+                f"{count} empty cell{'s' if count > 1 else ''} ({_lines_text(lines, count)})",
+                file=raw.path,
+                line=lines[0],
+                header=raw.headers[col],
+                hint=f"field '{fid}' of {crit.id}: an empty cell scores 0; fill it in, "
+                "or give the field a default in the criteria file",
+                severity="warning",
+                code="missing-value",
+            )
+        )
+    return out
+
+
+def _select_period(
+    base: pl.DataFrame, period: str | None, has_column: bool, name: str
+) -> tuple[list[str], str | None, pl.DataFrame]:
+    """Distinct periods, the selected one, and the rows kept (SPEC §3 ``--period``)."""
+    if not has_column:
+        if period is not None:
+            raise UsageError(
+                [
+                    Problem(
+                        f"--period {period} was given but the file has no period column "
+                        "(" + ", ".join(RESERVED_HEADERS["period"]) + ")",
+                        file=name,
+                        code="period",
+                    )
+                ]
+            )
+        return [], None, base
+    found = (
+        base.select(pl.col("period"), _keyed(base, "period").alias("key"))
+        .drop_nulls()
+        .unique(subset="key", keep="first", maintain_order=True)
+    )
+    spelled = dict(zip(found.get_column("key").to_list(), found.get_column("period").to_list(), strict=True))
+    periods = sorted(spelled.values())
+    if period is None:
+        if len(periods) > 1:
+            raise UsageError(
+                [
+                    Problem(
+                        f"the file holds {len(periods)} periods: {', '.join(periods)}",
+                        file=name,
+                        hint="pick one with --period",
+                        code="period",
+                    )
+                ]
+            )
+        return periods, (periods[0] if periods else None), base
+    wanted = header_key(period)
+    if wanted not in spelled:
+        present = ", ".join(periods) if periods else "none (the period column is empty)"
+        raise UsageError(
+            [
+                Problem(
+                    f"no rows for period '{period}'; periods in the file: {present}", file=name, code="period"
+                )
+            ]
+        )
+    keep = (_keyed(base, "period") == wanted) | pl.col("period").is_null()
+    return periods, spelled[wanted], base.filter(keep)

@@ -11,10 +11,9 @@ import polars as pl
 from .engine.score import DEFAULT_NEAR, score
 from .errors import Problem
 from .io.criteria_loader import load_criteria_set
+from .io.resources import DEFAULT_CRITERIA
 from .io.table import Assessment, load_assessment
 from .models.criteria import Criteria
-
-DEFAULT_CRITERIA = ("rural", "community")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import Problem, WuxingError, errors_only
 from ..io.criteria_loader import LoadedCriteria, read_criteria
-from ..pipeline import DEFAULT_CRITERIA
+from ..io.resources import DEFAULT_CRITERIA
 
 
 @dataclass

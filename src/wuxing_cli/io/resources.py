@@ -6,6 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 BUILTIN_CRITERIA = {"rural": "rural.yaml", "community": "community.yaml"}
+#: used when no --criteria is given: both built-ins, rows matched by their branch_type
+DEFAULT_CRITERIA = ("rural", "community")
 
 
 def _data_dir(name: str) -> Path:

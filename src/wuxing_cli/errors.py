@@ -52,7 +52,7 @@ class Problem:
         text += self.message
         details = []
         if self.header is not None:
-            details.append(f"column '{self.header}'")
+            details.append(f"column '{_visible(self.header)}'")
         if self.value is not None:
             details.append(f"value '{_clip(self.value)}'")
         if details:
@@ -82,7 +82,20 @@ class Problem:
 
 
 def _clip(value: str, limit: int = 80) -> str:
+    value = _visible(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(text: str) -> str:
+    """Control characters spelt out (a cell holding a line break must not break the one-line message)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or ch == " " else _ESCAPES.get(ch, f"\\u{ord(ch):04x}") for ch in text
+    )
 
 
 class WuxingError(Exception):

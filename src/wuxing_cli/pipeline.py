@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from .engine.score import DEFAULT_NEAR, score
-from .errors import Problem
+from .errors import DataError, Problem
 from .io.criteria_loader import load_criteria_set
 from .io.resources import DEFAULT_CRITERIA
 from .io.table import Assessment, load_assessment
@@ -81,6 +81,8 @@ def score_assessment(
     criteria: Sequence[Criteria], data: Assessment, *, near: float = DEFAULT_NEAR, by: str | None = None
 ) -> ScoreRun:
     """Score an already loaded assessment."""
+    if not data.parts:
+        raise DataError(_all_rejected(data))
     frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by)
     used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)]
     return ScoreRun(criteria=used or list(criteria), data=data, frame=frame, near=near, by=by,
@@ -92,3 +94,18 @@ def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteri
         return [c for c in criteria if isinstance(c, Criteria)]
     names = [str(c) for c in criteria] if criteria else None
     return load_criteria_set(criteria_names(names))
+
+
+def _all_rejected(data: Assessment, limit: int = 200) -> list[Problem]:
+    """``--skip-invalid`` rejected every row: list them (as the run without it would) and stop, exit 1."""
+    problems = [
+        Problem((f"row of branch '{row.branch_id}' rejected: " if row.branch_id else "row rejected: ")
+                + "; ".join(row.reasons), file=data.path, line=row.line, code="rejected")
+        for row in data.rejected[:limit]
+    ]
+    if len(data.rejected) > limit:
+        problems.append(Problem(f"… and {len(data.rejected) - limit} more rejected rows", file=data.path,
+                                code="more"))
+    problems.append(Problem(f"all {data.rows_read} rows were rejected, so there is nothing to score",
+                            file=data.path, code="all-rejected", hint="fix the cells listed above"))
+    return problems

@@ -63,6 +63,14 @@ class FieldSpec(_Model):
         description="派生字段的计算式，如 toilets_done / households * 100 / derived field expression (no header)",
     )
 
+    @field_validator("values", "aliases", mode="before")
+    @classmethod
+    def _list_items_as_text(cls, value: Any) -> Any:
+        # `values: [1, 2, 3]` (grades written as numbers) and `aliases: [2024]` are text, as in the data.
+        if isinstance(value, list):
+            return [_yaml_key_text(v) for v in value]
+        return value
+
     @property
     def derived(self) -> bool:
         return self.expr is not None

@@ -188,7 +188,7 @@ def _pydantic_problems(
         kind = err["type"]
         is_key = kind == "extra_forbidden"
         line, col = located.locate(loc, key=is_key) or (None, None)
-        key = _loc_text(loc)
+        key = _loc_text(loc, tags=True)
         message = err["msg"]
         hint = None
         if kind == "extra_forbidden":
@@ -197,14 +197,19 @@ def _pydantic_problems(
             valid = keys_at(loc[:-1], located)
             close = difflib.get_close_matches(name, valid, n=1)
             hint = f"did you mean '{close[0]}'?" if close else (f"valid keys: {', '.join(valid)}" if valid else None)
-            key = _loc_text(loc[:-1])
+            key = _loc_text(loc[:-1], tags=True)
         elif kind == "missing":
             message = f"missing required key '{loc[-1]}'"
-            key = _loc_text(loc[:-1])
+            key = _loc_text(loc[:-1], tags=True)
         elif kind == "union_tag_invalid":
             message = "unknown rule type; use one of threshold, linear, bands, boolean, category"
         elif kind == "union_tag_not_found":
             message = "a rule needs a 'type': threshold, linear, bands, boolean or category"
+        elif kind == "value_error":
+            message = str(err.get("ctx", {}).get("error", message))  # without pydantic's "Value error, "
+        elif kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
+            message = ("not a valid id: use letters, digits, '_' or '-', starting with a letter, '_' or a "
+                       "Chinese character")
         if "input" in err and kind not in ("missing", "extra_forbidden") and not isinstance(err["input"], dict | list):
             message += f" (got {err['input']!r})"
         problems.append(Problem(message, file=file, line=line, column=col, code=f"schema:{kind}",
@@ -212,15 +217,26 @@ def _pydantic_problems(
     return problems
 
 
-def _loc_text(loc: Iterable[str | int]) -> str:
+_RULE_TAGS = ("threshold", "linear", "bands", "boolean", "category")
+
+
+def _loc_text(loc: Iterable[str | int], *, tags: bool = False) -> str:
+    """``stars[0].indicators[1].rule.bands[2]`` for a location path.
+
+    With ``tags`` (pydantic's locations) the discriminated-union tag that pydantic inserts after
+    ``rule`` is dropped, and so is its ``[key]`` marker for errors in a mapping's keys; the
+    checker's own paths hold neither, so a real ``bands`` key right after ``rule`` is kept.
+    """
     text = ""
+    previous: str | int | None = None
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif tags and (part == "[key]" or (part in _RULE_TAGS and previous == "rule")):
+            pass  # pydantic's discriminated-union tag (or key marker), not a key of the file
         else:
-            if part in ("threshold", "linear", "bands", "boolean", "category") and text.endswith("rule"):
-                continue  # pydantic's discriminated-union tag, not a key of the file
             text += f".{part}" if text else str(part)
+        previous = part
     return text
 
 
@@ -302,7 +318,7 @@ class _Checker:
             loc: Path_ = ("fields", fid)
             if spec.derived:
                 for attr in ("header", "aliases", "default"):
-                    if getattr(spec, attr):
+                    if getattr(spec, attr) not in (None, []):  # `default: 0` counts too
                         self.add((*loc, attr), f"derived field '{fid}' has an expr, so it cannot have '{attr}'",
                                  code="derived-header", key=True)
                 continue
@@ -331,11 +347,18 @@ class _Checker:
 
         loc: Path_ = ("fields", fid, "default")
         value = spec.default
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, float) and value.is_integer():
+            text = str(int(value))  # YAML `default: -1` arrives as -1.0; show it as written
+        else:
+            text = str(value)
         try:
             parse_cell(text, spec)
         except ValueError as exc:
-            self.add(loc, f"default {text!r} is not valid for a {spec.type.value} field: {exc}", code="default")
+            article = "an" if spec.type.value[0] in "aeiou" else "a"
+            self.add(loc, f"default {text!r} is not valid for {article} {spec.type.value} field: {exc}",
+                     code="default")
 
     # expressions --------------------------------------------------------------------------------
     def _field_kind(self, fid: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ from ..models.criteria import (
     ThresholdRule,
 )
 from .resources import BUILTIN_CRITERIA, builtin_criteria_path
-from .yamlsrc import Located, Path_, safe_parse_yaml
+from .yamlsrc import MAX_BYTES, Located, Path_, safe_parse_yaml
 
 RESERVED_HEADER_NAMES = {
     "branch_id": ("支部编码", "组织编码", "编码", "代码"),
@@ -78,22 +79,25 @@ def read_criteria(name: str) -> LoadedCriteria:
     """Read and check one criteria file; never raises for problems inside the file."""
     path = resolve_criteria_path(name)
     shown = display_path(path) if Path(name).exists() else name if path.name == name else display_path(path)
+    too_large = [Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a criteria file is a few KB",
+                         file=shown, code="yaml-too-large")]
     try:
-        size = path.stat().st_size
-        if size > 5 * 1024 * 1024:
-            return LoadedCriteria(shown, None, [
-                Problem(f"the file is {size // (1024 * 1024)} MB; a criteria file is a few KB", file=shown,
-                        code="yaml-too-large")])
-        raw = path.read_bytes()
+        if path.stat().st_size > MAX_BYTES:
+            return LoadedCriteria(shown, None, too_large)
+        with path.open("rb") as handle:  # at most MAX_BYTES + 1: a pipe or device has no size to check first
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            return LoadedCriteria(shown, None, too_large)
     except OSError as exc:
-        return LoadedCriteria(shown, None, [Problem(f"cannot read the file: {exc.strerror}", file=shown,
+        return LoadedCriteria(shown, None, [Problem(f"cannot read the file: {exc.strerror or exc}", file=shown,
                                                     code="io")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
         return LoadedCriteria(shown, None, [
-            Problem(f"the file is not UTF-8 (byte {exc.start})", file=shown, code="encoding",
-                    hint="save criteria files as UTF-8")])
+            Problem(f"the file is not UTF-8 (byte {exc.start}, 0x{raw[exc.start]:02x})", file=shown, line=line,
+                    code="encoding", hint="save criteria files as UTF-8 (GBK is not accepted for criteria)")])
     return check_criteria_text(text, shown)
 
 
@@ -536,7 +540,7 @@ class _Checker:
                 self.add((*loc, "bands", index, "points"), f"band gives {band.points:g} points, more than the "
                          f"indicator's {ind.points:g}", code="bands-points")
         ordered = rule.ordered()
-        for better, worse in zip(ordered, ordered[1:], strict=False):
+        for better, worse in itertools.pairwise(ordered):
             if worse.points > better.points + 1e-9 and better.bound != worse.bound:
                 index = rule.bands.index(worse)
                 op = "≥" if rule.direction == "min" else "≤"

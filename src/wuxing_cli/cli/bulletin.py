@@ -138,7 +138,8 @@ def _no_period_column(exc: UsageError) -> bool:
 
 def _read_template(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a pipe or device has no size to check first
+            raw = handle.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
         raise UsageError([Problem(f"cannot read the template: {exc.strerror or exc}", file=str(path),
                                   code="template-read")]) from None

@@ -1,0 +1,375 @@
+"""Renderers of ``wuxing incentives``: terminal tables, CSV, JSON (money as exact strings) and Excel."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ..incentives import IncentiveResult, RuleInfo
+from ..models.incentives import Per, RuleType
+from .history_out import by_label
+from .labels import Lang, level_label
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+_T: dict[str, tuple[str, str]] = {
+    "title": ("\u201c五星\u201d支部创建奖补测算", "Five-star incentives"),
+    "rules": ("奖补项目", "Rules"),
+    "due": ("应发", "Due"),
+    "payable": ("实发", "Payable"),
+    "subtotal": ("小计", "Subtotal"),
+    "cap_cut": ("封顶核减", "Cap cut"),
+    "branches": ("支部数", "Branches"),
+    "paid": ("获奖补支部", "Paid"),
+    "total": ("合计", "Total"),
+    "branch_name": ("支部名称", "Branch"),
+    "branch_id": ("支部编码", "Branch ID"),
+    "county": ("县区", "County"),
+    "township": ("乡镇(街道)", "Township"),
+    "branch_type": ("类型", "Type"),
+    "stars": ("星数", "Stars"),
+    "level": ("星级", "Level"),
+    "people": ("{name}人数", "{name} persons"),
+    "group_table": ("按{by}汇总", "By {by}"),
+    "branch_table": ("各支部奖补明细", "Per branch"),
+    "summary_plain": ("应发合计 {due} 元，实发合计 {payable} 元。", "Total due {due} 元; total payable {payable} 元."),
+    "summary_budget_ok": ("应发合计 {due} 元，未超出预算 {budget} 元，实发合计 {payable} 元。",
+                          "Total due {due} 元, within the budget of {budget} 元; total payable {payable} 元."),
+    "summary_scaled": ("应发合计 {due} 元，超出预算 {budget} 元，按 {pct} 的比例发放，实发合计 {payable} 元（尾差按最大余额法分配到分）。",
+                       "Total due {due} 元 exceeds the budget of {budget} 元: scaled by {pct}, total payable "
+                       "{payable} 元 (largest remainders, to the fen)."),
+    "cap_note": ("每个支部每期合计不超过 {cap} 元。", "At most {cap} 元 per branch and period."),
+    "period": ("期间", "Period"),
+    "group": ("单位", "Group"),
+    "rule_id": ("标识", "ID"),
+    "rule_name": ("名称", "Name"),
+    "rule_type": ("方式", "Type"),
+    "rule_text": ("标准", "Amount"),
+    "rule_people": ("人数列", "Person count"),
+    "rule_types": ("适用类型", "Branch types"),
+    "rule_factor": ("本期折算", "Factor for this period"),
+    "rule_cap": ("单项上限", "Cap"),
+}
+
+_PER_ZH = {Per.period: "期", Per.month: "月", Per.quarter: "季度", Per.half: "半年", Per.year: "年"}
+_PER_EN = {Per.period: "period", Per.month: "month", Per.quarter: "quarter", Per.half: "half-year", Per.year: "year"}
+_TYPE_ZH = {RuleType.per_person_star: "按人按星", RuleType.per_person: "按人", RuleType.per_level: "按星级",
+            RuleType.per_star: "按星"}
+
+
+def t(key: str, lang: Lang | str, **params: object) -> str:
+    zh, en = _T[key]
+    text = en if str(lang) == Lang.en else zh
+    return text.format(**params) if params else text
+
+
+def yuan(value: Decimal | None, grouped: bool = True) -> str:
+    """12345.5 → '12,345.50' (or '12345.50')."""
+    if value is None:
+        return ""
+    return f"{value:,.2f}" if grouped else f"{value:.2f}"
+
+
+def _amount(value: Decimal) -> str:
+    text = f"{value:.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def rule_text(info: RuleInfo, lang: Lang | str) -> str:
+    """The rule's amounts in words: 15元/人/星/季度, 三星 600元、五星 1500元/季度, …"""
+    rule = info.rule
+    zh = str(lang) != Lang.en
+    per = _PER_ZH[rule.per] if zh else _PER_EN[rule.per]
+    if rule.type is RuleType.per_person_star:
+        return f"{_amount(rule.amount or Decimal(0))}元/人/星/{per}" if zh else \
+            f"{_amount(rule.amount or Decimal(0))} 元 per person per star per {per}"
+    if rule.type is RuleType.per_person:
+        return f"{_amount(rule.amount or Decimal(0))}元/人/{per}" if zh else \
+            f"{_amount(rule.amount or Decimal(0))} 元 per person per {per}"
+    if rule.type is RuleType.per_level:
+        parts = [f"{level_label(level, lang, _LEVELS.get(level, str(level)))} {_amount(Decimal(fen) / 100)}元"
+                 for level, fen in sorted(info.level_amounts.items())]
+        return ("、".join(parts) + f"/{per}") if zh else ", ".join(parts) + f" per {per}"
+    parts = []
+    if rule.amount is not None:
+        parts.append(f"每星 {_amount(rule.amount)}元" if zh else f"{_amount(rule.amount)} 元 per star")
+    for key, value in (rule.amounts or {}).items():
+        parts.append(f"{key} {_amount(value)}元")
+    return ("、".join(parts) + f"/{per}") if zh else ", ".join(parts) + f" per {per}"
+
+
+_LEVELS = {0: "无星", 1: "一星", 2: "二星", 3: "三星", 4: "四星", 5: "五星"}
+
+
+def _factor_text(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def _pct(scale: Fraction | None) -> str:
+    if scale is None:
+        return ""
+    return f"{float(scale) * 100:.4f}%"
+
+
+def summary_text(result: IncentiveResult, lang: Lang | str) -> str:
+    due, payable = yuan(result.total_due), yuan(result.total_payable)
+    if result.budget is None:
+        text = t("summary_plain", lang, due=due, payable=payable)
+    elif result.scaled:
+        text = t("summary_scaled", lang, due=due, budget=yuan(result.budget), pct=_pct(result.scale),
+                 payable=payable)
+    else:
+        text = t("summary_budget_ok", lang, due=due, budget=yuan(result.budget), payable=payable)
+    if result.rule_set.rules.branch_cap is not None:
+        text += (" " if str(lang) == Lang.en else "") + t("cap_note", lang, cap=yuan(result.rule_set.rules.branch_cap))
+    return text
+
+
+def _has_cuts(result: IncentiveResult) -> bool:
+    return result.totals.get("cap_cut", Decimal(0)) > 0
+
+
+def _people_rules(result: IncentiveResult) -> list[RuleInfo]:
+    return [i for i in result.rules if i.rule.type in (RuleType.per_person_star, RuleType.per_person)]
+
+
+def group_rows(result: IncentiveResult, lang: Lang | str) -> tuple[list[str], list[list[Any]], list[bool]]:
+    assert result.groups is not None and result.by is not None
+    cuts = _has_cuts(result)
+    people = _people_rules(result)
+    headers = [by_label(result.by, lang), t("branches", lang), t("paid", lang),
+               *(t("people", lang, name=i.rule.name) for i in people),
+               *(i.rule.name for i in result.rules),
+               *([t("cap_cut", lang)] if cuts else []), t("due", lang), t("payable", lang)]
+    rows: list[list[Any]] = []
+    for row in result.groups.iter_rows(named=True):
+        rows.append([row["group"] or "—", row["branches"], row["paid_branches"],
+                     *(row[f"{i.rule.id}_people"] for i in people),
+                     *(yuan(row[i.rule.id]) for i in result.rules),
+                     *([yuan(row["cap_cut"])] if cuts else []), yuan(row["due"]), yuan(row["payable"])])
+    rows.append([t("total", lang), int(result.groups.get_column("branches").sum()),
+                 int(result.groups.get_column("paid_branches").sum()),
+                 *(int(result.groups.get_column(f"{i.rule.id}_people").sum()) for i in people),
+                 *(yuan(result.totals[i.rule.id]) for i in result.rules),
+                 *([yuan(result.totals["cap_cut"])] if cuts else []),
+                 yuan(result.totals["due"]), yuan(result.totals["payable"])])
+    numeric = [False] + [True] * (len(headers) - 1)
+    return headers, rows, numeric
+
+
+def branch_rows(result: IncentiveResult, lang: Lang | str) -> tuple[list[str], list[list[Any]], list[bool]]:
+    cuts = _has_cuts(result)
+    headers = [t("branch_id", lang), t("branch_name", lang), t("township", lang), t("level", lang),
+               *(i.rule.name for i in result.rules), *([t("cap_cut", lang)] if cuts else []),
+               t("due", lang), t("payable", lang)]
+    rows: list[list[Any]] = []
+    for row in result.branches.iter_rows(named=True):
+        rows.append([row["branch_id"], row["branch_name"], row["township"] or "",
+                     level_label(int(row["stars"] or 0), lang, row["level"] or ""),
+                     *(yuan(row[i.rule.id]) for i in result.rules),
+                     *([yuan(row["cap_cut"])] if cuts else []), yuan(row["due"]), yuan(row["payable"])])
+    rows.append([t("total", lang), "", "", "", *(yuan(result.totals[i.rule.id]) for i in result.rules),
+                 *([yuan(result.totals["cap_cut"])] if cuts else []),
+                 yuan(result.totals["due"]), yuan(result.totals["payable"])])
+    numeric = [False, False, False, False] + [True] * (len(headers) - 4)
+    return headers, rows, numeric
+
+
+def rules_lines(result: IncentiveResult, lang: Lang | str) -> list[str]:
+    out = []
+    for info in result.rules:
+        rule = info.rule
+        extra = []
+        if rule.people:
+            extra.append(rule.people)
+        if rule.branch_types:
+            extra.append("、".join(rule.branch_types) if str(lang) != Lang.en else ", ".join(rule.branch_types))
+        if rule.min_stars:
+            extra.append(f"{rule.min_stars}星及以上" if str(lang) != Lang.en else f"from {rule.min_stars} stars")
+        if info.factor != 1:
+            extra.append(f"本期×{_factor_text(info.factor)}" if str(lang) != Lang.en
+                         else f"×{_factor_text(info.factor)} this period")
+        if rule.cap is not None:
+            extra.append(f"上限 {yuan(rule.cap)}元" if str(lang) != Lang.en else f"cap {yuan(rule.cap)} 元")
+        detail = f"（{'；'.join(extra)}）" if extra and str(lang) != Lang.en else (f" ({'; '.join(extra)})" if extra
+                                                                                  else "")
+        out.append(f"· {rule.name}：{rule_text(info, lang)}{detail}" if str(lang) != Lang.en
+                   else f"· {rule.name}: {rule_text(info, lang)}{detail}")
+    return out
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], numeric: Sequence[bool], title: str) -> Any:
+    """A terminal table whose long headers (rule names) wrap instead of widening the columns."""
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    texts = [["" if v is None else str(v) for v in row] for row in rows]
+    for index, (header, is_num) in enumerate(zip(headers, numeric, strict=True)):
+        width = max([cell_len(r[index]) for r in texts] + [4])
+        table.add_column(header, justify="right" if is_num else "left", no_wrap=False, overflow="fold",
+                         min_width=width, max_width=max(width, 8))
+    for number, row in enumerate(texts):
+        table.add_row(*row, end_section=number == len(texts) - 2)
+    return table
+
+
+def incentives_renderable(result: IncentiveResult, lang: Lang | str) -> RenderableType:
+    from rich.console import Group
+    from rich.text import Text
+
+    head = f"{t('title', lang)}  {result.name}" + (f" · {result.period}" if result.period else "")
+    parts: list[RenderableType] = [Text(head, style="bold"), Text(t("rules", lang) + ("：" if str(lang) != Lang.en
+                                                                                      else ":"))]
+    parts += [Text(line) for line in rules_lines(result, lang)]
+    parts.append(Text(summary_text(result, lang)))
+    if result.groups is not None and result.by is not None:
+        headers, rows, numeric = group_rows(result, lang)
+        parts.append(_table(rows, headers, numeric, t("group_table", lang, by=by_label(result.by, lang, inline=True))))
+    headers, rows, numeric = branch_rows(result, lang)
+    parts.append(_table(rows, headers, numeric, t("branch_table", lang)))
+    return Group(*parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# machine-readable
+
+
+def branches_frame(result: IncentiveResult) -> pl.DataFrame:
+    """CSV: one row per branch (money with two decimals)."""
+    return result.branches
+
+
+def groups_frame(result: IncentiveResult) -> pl.DataFrame:
+    """CSV ``--rows groups``: one row per group."""
+    if result.groups is None:
+        from ..errors import Problem, UsageError
+
+        raise UsageError([Problem("--rows groups needs --by", code="usage")])
+    return result.groups
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def incentives_document(result: IncentiveResult) -> dict[str, Any]:
+    """JSON: the scheme, each rule with its factor for the period, totals, groups and branches.
+
+    Money is written as a string with two decimals ("1234.50") so that no reader turns it into a float.
+    """
+    rules = []
+    for info in result.rules:
+        rule = info.rule
+        rules.append({
+            "id": rule.id, "name": rule.name, "type": rule.type.value, "per": rule.per.value,
+            "amount": _json_value(rule.amount),
+            "amounts": {str(k): _json_value(v) for k, v in rule.amounts.items()} if rule.amounts else None,
+            "people": rule.people, "branch_types": list(rule.branch_types), "min_stars": rule.min_stars,
+            "cap": _json_value(rule.cap), "factor": _factor_text(info.factor),
+        })
+    return {
+        "scheme": {"id": result.rule_set.rules.id, "name": result.name, "version": result.rule_set.rules.version},
+        "period": result.period,
+        "rules": rules,
+        "branch_cap": _json_value(result.rule_set.rules.branch_cap),
+        "budget": _json_value(result.budget),
+        "scaled": result.scaled,
+        "scale": _factor_text(result.scale) if result.scale is not None else None,
+        "totals": {k: _json_value(v) for k, v in result.totals.items()},
+        "by": result.by,
+        "groups": [{k: _json_value(v) for k, v in row.items()} for row in result.groups.iter_rows(named=True)]
+        if result.groups is not None else None,
+        "branches": [{k: _json_value(v) for k, v in row.items()} for row in result.branches.iter_rows(named=True)],
+        "warnings": [p.to_dict() for p in result.warnings],
+    }
+
+
+def xlsx_write(result: IncentiveResult, path: Path, lang: Lang | str) -> None:
+    """Three sheets — per group with a total row, per branch with a total row, and the rules — money as
+    numbers formatted to the fen, text never read as a formula."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                           "strings_to_numbers": False})
+    book.set_properties({"created": _dt.datetime(2000, 1, 1)})
+    bold = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    money_fmt = book.add_format({"num_format": "#,##0.00"})
+    total_fmt = book.add_format({"bold": True, "top": 1})
+    total_money = book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
+
+    def sheet(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], total_last: bool) -> None:
+        ws = book.add_worksheet(name[:31])
+        for col, header in enumerate(headers):
+            ws.write_string(0, col, header, bold)
+            ws.set_column(col, col, min(max(len(header) * 2, 8), 30))
+        for r, row in enumerate(rows, start=1):
+            last = total_last and r == len(rows)
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    if last:
+                        ws.write_blank(r, col, None, total_fmt)
+                    continue
+                if isinstance(value, Decimal):
+                    ws.write_number(r, col, float(value), total_money if last else money_fmt)
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, col, value)
+                elif isinstance(value, int | float):
+                    ws.write_number(r, col, value, total_fmt if last else None)
+                else:
+                    ws.write_string(r, col, str(value), total_fmt if last else None)
+        ws.freeze_panes(1, 0)
+
+    if result.groups is not None and result.by is not None:
+        people = _people_rules(result)
+        headers = [by_label(result.by, lang), t("branches", lang), t("paid", lang),
+                   *(t("people", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
+                   t("subtotal", lang), t("cap_cut", lang), t("due", lang), t("payable", lang)]
+        money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
+        rows: list[list[Any]] = [
+            [row["group"], row["branches"], row["paid_branches"], *(row[f"{i.rule.id}_people"] for i in people),
+             *(row[c] for c in money_cols)]
+            for row in result.groups.iter_rows(named=True)
+        ]
+        rows.append([t("total", lang), int(result.groups.get_column("branches").sum()),
+                     int(result.groups.get_column("paid_branches").sum()),
+                     *(int(result.groups.get_column(f"{i.rule.id}_people").sum()) for i in people),
+                     *(result.totals[c] for c in money_cols)])
+        sheet(t("group_table", lang, by=by_label(result.by, lang, inline=True)), headers, rows, True)
+    people = _people_rules(result)
+    headers = [t("branch_id", lang), t("branch_name", lang), t("county", lang), t("township", lang),
+               t("branch_type", lang), t("stars", lang), t("level", lang),
+               *(t("people", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
+               t("subtotal", lang), t("cap_cut", lang), t("due", lang), t("payable", lang)]
+    money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
+    rows = [
+        [row["branch_id"], row["branch_name"], row["county"], row["township"], row["branch_type"], row["stars"],
+         row["level"], *(row[f"{i.rule.id}_people"] for i in people), *(row[c] for c in money_cols)]
+        for row in result.branches.iter_rows(named=True)
+    ]
+    rows.append([t("total", lang), "", "", "", "", "", "", *("" for _ in people),
+                 *(result.totals[c] for c in money_cols)])
+    sheet(t("branch_table", lang), headers, rows, True)
+    rule_headers = [t("rule_id", lang), t("rule_name", lang), t("rule_type", lang), t("rule_text", lang),
+                    t("rule_people", lang), t("rule_types", lang), t("rule_factor", lang), t("rule_cap", lang)]
+    rule_rows = [
+        [i.rule.id, i.rule.name, _TYPE_ZH[i.rule.type] if str(lang) != Lang.en else i.rule.type.value,
+         rule_text(i, lang), i.rule.people or "", "、".join(i.rule.branch_types), _factor_text(i.factor),
+         i.rule.cap if i.rule.cap is not None else ""]
+        for i in result.rules
+    ]
+    sheet(t("rules", lang), rule_headers, rule_rows, False)
+    book.close()
+
+
+__all__ = ["branches_frame", "groups_frame", "incentives_document", "incentives_renderable",
+           "xlsx_write"]

@@ -1,0 +1,231 @@
+"""Load a series of periods — many files, a folder, or one file with a period column — and score each
+(orchestration for ``wuxing history`` and the bulletin's ``--history``; no presentation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .engine import history as hist
+from .engine.score import DEFAULT_NEAR
+from .errors import DataError, Problem, UsageError
+from .io.criteria_loader import load_criteria_set
+from .io.table import RESERVED_HEADERS, Assessment, header_key, load_assessment, read_raw
+from .models.criteria import Criteria
+from .periods import ACCEPTED_FORMS, Period, find_period_in, order_periods, try_parse_period
+from .pipeline import LoadOptions, ScoreRun, criteria_names, score_assessment
+
+DATA_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".ods"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one period's rows come from: a file, and the ``--period`` to pick it when it holds several."""
+
+    path: Path
+    period: Period
+    pick: str | None  # the period label to select in the file, None when the file holds one period
+
+
+@dataclass(frozen=True)
+class History:
+    """Every period of a series, scored, in chronological order, stacked in ``long`` (tenure applied)."""
+
+    criteria: list[Criteria]
+    periods: list[Period]
+    sources: list[Source]
+    long: pl.DataFrame
+    warnings: list[Problem] = field(default_factory=list)
+    near: float = DEFAULT_NEAR
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(p) for p in self.periods]
+
+    @property
+    def stars(self) -> list[str]:
+        return hist.star_ids(self.criteria)
+
+    def star_name(self, star_id: str) -> str:
+        for crit in self.criteria:
+            for star in crit.stars:
+                if star.id == star_id:
+                    return star.name
+        return star_id
+
+    def branches(self) -> pl.DataFrame:
+        """Per branch and period, with changes and streaks (:func:`engine.history.branch_history`)."""
+        return hist.branch_history(self.long, self.stars)
+
+    def summary(self) -> pl.DataFrame:
+        """Per branch (:func:`engine.history.branch_summary`)."""
+        return hist.branch_summary(self.branches(), self.labels, self.stars)
+
+    def groups(self, by: str) -> pl.DataFrame:
+        return hist.group_history(self.long, by, self.labels)
+
+    def at_risk(self, margin: float = hist.DEFAULT_MARGIN) -> pl.DataFrame:
+        return hist.at_risk(self.long, self.criteria, margin=margin)
+
+
+def expand_inputs(paths: Sequence[Path]) -> list[Path]:
+    """Files as given; a folder stands for its data files (.csv, .xlsx, …; hidden and ~$ lock files skipped)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
+                           and not p.name.startswith((".", "~$")))
+            if not found:
+                raise UsageError([Problem("the folder holds no data files (.csv, .xlsx)", file=str(path),
+                                          code="usage")])
+            out.extend(found)
+        elif not path.exists():
+            raise UsageError([Problem("no such file or folder", file=str(path), code="usage")])
+        else:
+            out.append(path)
+    if not out:
+        raise UsageError([Problem("give the files of at least one period", code="usage")])
+    unique: dict[Path, Path] = {}
+    for path in out:  # the same file named twice (e.g. the bulletin's DATA inside a --history folder)
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def _file_periods(path: Path, options: LoadOptions) -> list[str]:
+    """The distinct period labels of a file's period column, in file order."""
+    raw = read_raw(path, encoding=options.encoding, sheet=options.sheet)
+    keys = {header_key(h) for h in RESERVED_HEADERS["period"]}
+    for index, header in enumerate(raw.headers):
+        if header_key(header) in keys:
+            values = raw.frame.get_column(raw.column_name(index)).drop_nulls()
+            return list(dict.fromkeys(str(v) for v in values.to_list()))
+    return []
+
+
+def _is_multi_period(exc: UsageError) -> bool:
+    return any(p.code == "period" and (p.hint or "").startswith("pick one") for p in exc.problems)
+
+
+def load_history(
+    paths: Sequence[Path],
+    criteria: Sequence[str] | Sequence[Criteria] | None = None,
+    options: LoadOptions | None = None,
+    *,
+    near: float = DEFAULT_NEAR,
+) -> History:
+    """Load and score every period of ``paths`` (files or folders); see :mod:`wuxing_cli.engine.history`.
+
+    A file without a period column takes its period from its name (``county-2025-Q1.csv``). Periods must
+    be recognisable (:mod:`wuxing_cli.periods`) and each may come from one file only. Data errors of
+    every file are reported together.
+    """
+    options = options or LoadOptions()
+    models = _models(criteria)
+    files = expand_inputs(paths)
+    problems: list[Problem] = []
+    loaded: list[tuple[Source, Assessment | None]] = []
+    for path in files:
+        opts = LoadOptions(encoding=options.encoding, sheet=options.sheet, period=None, strict=options.strict,
+                           skip_invalid=options.skip_invalid)
+        try:
+            data = load_assessment(path, models, encoding=opts.encoding, sheet=opts.sheet, strict=opts.strict,
+                                   skip_invalid=opts.skip_invalid)
+        except UsageError as exc:
+            if not _is_multi_period(exc):
+                raise
+            labels = _file_periods(path, options)
+            bad = [label for label in labels if try_parse_period(label) is None]
+            if bad:
+                problems.extend(_unrecognised(path, bad))
+                continue
+            loaded.extend((Source(path, _parse(label), label), None) for label in labels)
+            continue
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        if data.period is not None:
+            period = try_parse_period(data.period)
+            if period is None:
+                problems.extend(_unrecognised(path, [data.period]))
+                continue
+        else:
+            found = find_period_in(path.stem)
+            if found is None:
+                problems.append(Problem(
+                    "cannot tell which period this file is: it has no period column and its name names no period",
+                    file=str(path), code="period",
+                    hint="add a 期间 column, or put the period in the file name (e.g. county-2025-Q1.csv)"))
+                continue
+            period = found
+        loaded.append((Source(path, period, None), data))
+    if problems:
+        raise DataError(problems)
+
+    by_period: dict[Period, Source] = {}
+    for source, _ in loaded:
+        other = by_period.get(source.period)
+        if other is not None:
+            problems.append(Problem(
+                f"period {source.period} is given twice: in {other.path} ({other.period}) and in "
+                f"{source.path} ({source.period})", file=str(source.path), code="period-twice",
+                hint="give each period once (a folder must not hold both the quarterly files and a combined file)"))
+        else:
+            by_period[source.period] = source
+    if problems:
+        raise DataError(problems)
+
+    ordered = order_periods([s.period for s, _ in loaded])
+    position = {p: i for i, p in enumerate(ordered.periods)}
+    warnings = [Problem(note, severity="warning", code="periods") for note in ordered.notes()]
+    frames: list[pl.DataFrame] = []
+    runs: list[ScoreRun] = []
+    for source, preloaded in sorted(loaded, key=lambda item: position[item[0].period]):
+        try:
+            assessment = preloaded
+            if assessment is None:
+                assessment = load_assessment(source.path, models, encoding=options.encoding, sheet=options.sheet,
+                                       period=source.pick, strict=options.strict,
+                                       skip_invalid=options.skip_invalid)
+            run = score_assessment(models, assessment, near=near)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        runs.append(run)
+        warnings.extend(run.warnings)
+        if assessment.rejected:
+            warnings.append(Problem(f"{len(assessment.rejected)} invalid row(s) rejected (--skip-invalid)",
+                                    file=str(source.path), severity="warning", code="rejected"))
+        label = str(source.period)
+        frame = run.frame.select([c for c in run.frame.columns if not c.startswith("pts:")])
+        frames.append(frame.with_columns(pl.lit(label).alias("period"),
+                                         pl.lit(position[source.period], pl.Int32).alias(hist.PERIOD_INDEX),
+                                         pl.lit(str(source.path)).alias("source")))
+    if problems:
+        raise DataError(problems)
+    long = pl.concat(frames, how="diagonal_relaxed")
+    long = hist.rerank(hist.apply_tenure(long, models))
+    used = [c for c in models if c.id in set(long.get_column("criteria_id").unique().to_list())]
+    return History(criteria=used or list(models), periods=ordered.periods,
+                   sources=sorted((s for s, _ in loaded), key=lambda s: position[s.period]),
+                   long=long, warnings=warnings, near=near)
+
+
+def _parse(label: str) -> Period:
+    period = try_parse_period(label)
+    assert period is not None
+    return period
+
+
+def _unrecognised(path: Path, labels: Sequence[str]) -> list[Problem]:
+    return [Problem(f"'{label}' is not a recognised period", file=str(path), header="期间", value=label,
+                    code="period-label", hint=f"write periods as {ACCEPTED_FORMS}") for label in labels]
+
+
+def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteria]:
+    if criteria and all(isinstance(c, Criteria) for c in criteria):
+        return [c for c in criteria if isinstance(c, Criteria)]
+    return load_criteria_set(criteria_names([str(c) for c in criteria] if criteria else None))

@@ -68,6 +68,10 @@ def bulletin(
     targets: Annotated[Path | None, typer.Option(
         "--targets", help="Annual plan (CSV or YAML): planned 五星/四星/三星 counts per group; adds a "
         "plan-vs-actual section.", show_default=False)] = None,
+    history: Annotated[list[Path] | None, typer.Option(
+        "--history", help="Earlier periods' files (or a folder, or a file with a period column; repeatable): adds "
+        "each group's trend and the stars at risk (摘星预警), e.g. for the half-year bulletin.",
+        show_default=False)] = None,
     lang: LangOption = LangOpt.zh,
     criteria: CriteriaOpt = None,
     near: NearOpt = 5.0,
@@ -88,6 +92,8 @@ def bulletin(
       wuxing bulletin 2024Q2.csv --previous 2024Q1.csv -f html --targets 规划.csv -o 通报.html
 
       wuxing bulletin all.csv --period 2024-Q2 --previous-period 2024-Q1 --lang en
+
+      wuxing bulletin 2024Q2.csv --previous 2024Q1.csv --history 2024Q1.csv -f html -o 半年通报.html
     """
     from ..io.targets import load_targets
     from ..pipeline import LoadOptions, run_score
@@ -99,7 +105,7 @@ def bulletin(
     assert group is not None
     if near < 0:
         raise UsageError([Problem("--near must be zero or more", code="near")])
-    inputs = [p for p in (data, previous, template, targets) if p is not None]
+    inputs = [p for p in (data, previous, template, targets, *(history or [])) if p is not None]
     out = Output(output, inputs=inputs)
     template_text = _read_template(template) if template is not None else None
     plan = load_targets(targets) if targets is not None else None
@@ -122,10 +128,17 @@ def bulletin(
         before = load(previous, previous_period)
     elif previous_period is not None:
         before = run_score(data, criteria, options(previous_period), near=near, by=group)
+    trends = None
+    if history:
+        from ..report.history_out import build_history
+        from ..timeline import load_history
+
+        series = load_history([*history, data], criteria, options(None), near=near)
+        trends = build_history(series, by=group)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet, verbose)
     language = Lang(lang.value)
     view = build_bulletin(run, before, by=group, lang=language, title=title, area=area, period=period, date=date,
-                          targets=plan, near=near)
+                          targets=plan, near=near, history=trends)
     text = render_bulletin(view, fmt.value, template_text, language,
                            template_name=str(template) if template is not None else "--template")
     out.text(text)

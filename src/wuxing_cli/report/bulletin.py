@@ -1603,8 +1603,12 @@ def build_bulletin(
     date: str | None = None,
     targets: Targets | None = None,
     near: float = DEFAULT_NEAR,
+    history: Any = None,
 ) -> dict[str, Any]:
-    """The bulletin as a plain, JSON-serialisable dict (see the module docstring)."""
+    """The bulletin as a plain, JSON-serialisable dict (see the module docstring).
+
+    ``history`` (a :class:`report.history_out.HistoryReport`) adds the trends and 摘星预警 section.
+    """
     language = Lang(str(lang))
     ctx = _Ctx.make(run, previous, language, by, near)
     ctx.prev_label = period_label(previous.period, language) if previous is not None else None
@@ -1649,6 +1653,12 @@ def build_bulletin(
     ]
     if plan is not None:
         sections.append(_targets_section(ctx, plan))
+    history_charts: dict[str, str] = {}
+    if history is not None:
+        from . import history_out
+
+        sections.append(history_out.bulletin_section(history, language))
+        history_charts = history_out.bulletin_charts(history, language)
     sections.append(_quality_section(ctx, quality, vetoes))
     _number_sections(sections, language)
 
@@ -1678,7 +1688,7 @@ def build_bulletin(
         closing = ["Groups are asked to review the gaps named here, act on the problem list and report on the "
                    "rectification of each item."]
 
-    return {
+    view = {
         "schema": VIEW_SCHEMA,
         "lang": language.value,
         "meta": {
@@ -1723,6 +1733,9 @@ def build_bulletin(
         "targets": plan,
         "data_quality": quality,
     }
+    if history is not None:
+        view["history_charts"] = history_charts
+    return view
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1782,6 +1795,7 @@ def charts(view: Mapping[str, Any]) -> dict[str, str]:
             title=labels["chart_league"], highlight=[i for i, g in enumerate(groups) if g["bottom"]], decimals=2)
     else:
         out["league"] = ""
+    out.update(view.get("history_charts") or {})
     return out
 
 

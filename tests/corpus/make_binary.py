@@ -1,0 +1,64 @@
+"""Regenerate the corpus files that cannot be written in a text editor (run from the repository root).
+
+    .venv/bin/python tests/corpus/make_binary.py
+
+Writes data/*.xlsx (a good workbook, a header-only one, one with bad cells, one cut in half, a CSV named
+.xlsx, a zip that is no workbook), data/gbk.csv (valid GB18030), data/bom-gbk-mix.csv (a UTF-8 BOM, then
+a GBK line), data/utf8-invalid-byte.csv (UTF-8 with a damaged byte on line 3) and
+criteria/gbk-encoded.yaml (base.yaml saved as GBK). The text cases are plain files: edit them directly.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import xlsxwriter
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+HEADER = "支部编码,支部名称,乡镇,类型,期间,集体收入(万元),户数,完成率(%),网格化,评议等次,案件数"
+ROWS = [
+    "001,甲村,城关镇,农村,2024-Q1,55,300,90,是,好,0",
+    "002,乙村,城关镇,农村,2024-Q1,25,80,70%,否,较好,",
+    "003,丙村,南关镇,农村,2024-Q1,5,120,96,是,差,1",
+]
+
+
+def workbook(name: str, lines: list[str]) -> None:
+    book = xlsxwriter.Workbook(str(DATA / name))
+    book.set_properties({"created": None})
+    sheet = book.add_worksheet("Sheet1")
+    for r, line in enumerate(lines):
+        for c, value in enumerate(line.split(",")):
+            if value:
+                sheet.write_string(r, c, value)
+    book.close()
+
+
+def main() -> None:
+    workbook("ok.xlsx", [HEADER, *ROWS])
+    workbook("header-only.xlsx", [HEADER])
+    workbook("bad-cells.xlsx", [HEADER, ROWS[0].replace(",55,", ",abc,"), ROWS[1], ROWS[2].replace(",差,", ",优秀,")])
+    good = (DATA / "ok.xlsx").read_bytes()
+    (DATA / "truncated.xlsx").write_bytes(good[: len(good) // 2])
+    (DATA / "not-really.xlsx").write_bytes((HEADER + "\n" + ROWS[0] + "\n").encode())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    (DATA / "zip-not-workbook.xlsx").write_bytes(buffer.getvalue())
+
+    (DATA / "gbk.csv").write_bytes(("\n".join([HEADER, ROWS[0], ROWS[1]]) + "\n").encode("gb18030"))
+    (DATA / "bom-gbk-mix.csv").write_bytes(
+        b"\xef\xbb\xbf" + (HEADER + "\n" + ROWS[0] + "\n").encode() + (ROWS[1] + "\n").encode("gbk"))
+    damaged = b"002,\xe4\xb9\x99\xff\x9d\x91," + ROWS[1].split(",", 2)[2].encode() + b"\n"
+    (DATA / "utf8-invalid-byte.csv").write_bytes((HEADER + "\n" + ROWS[0] + "\n").encode() + damaged)
+
+    base = (HERE / "base.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    head = "# case gbk-encoded: the criteria file saved as GBK, not UTF-8\n#\n"
+    (HERE / "criteria" / "gbk-encoded.yaml").write_bytes((head + "".join(base[2:])).encode("gb18030"))
+
+
+if __name__ == "__main__":
+    main()

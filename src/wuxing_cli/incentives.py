@@ -336,17 +336,26 @@ def money(fen: int) -> Decimal:
 
 def scale_to_budget(due: Sequence[int], keys: Sequence[str], budget: int) -> list[int]:
     """Scale ``due`` (fen) down to add up to ``budget`` exactly: floor of the pro-rata share, then one
-    fen each to the largest remainders (ties: smaller key first). Unchanged when the total fits."""
+    fen each to the largest remainders (ties: smaller key first). Unchanged when the total fits.
+
+    Exact integer arithmetic: share = d × budget / total; floor and remainder by ``divmod``.
+    """
     total = sum(due)
     if total <= budget:
         return list(due)
-    shares = [Fraction(d * budget, total) for d in due]
-    floors = [math.floor(s) for s in shares]
+    parts = [divmod(d * budget, total) for d in due]
+    floors = [q for q, _ in parts]
     left = budget - sum(floors)
-    order = sorted(range(len(due)), key=lambda i: (-(shares[i] - floors[i]), keys[i]))
+    order = sorted(range(len(due)), key=lambda i: (-parts[i][1], keys[i]))
     for i in order[:left]:
         floors[i] += 1
     return floors
+
+
+def money_series(name: str, fen: Sequence[int]) -> pl.Series:
+    """Whole fen as a Decimal(38, 2) column in 元 (exact: fen / 100 has two decimals)."""
+    values = pl.Series(name, fen, dtype=pl.Int64).cast(MONEY)
+    return pl.select(pl.lit(values) / pl.lit(100).cast(MONEY)).to_series().cast(MONEY).alias(name)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -487,72 +496,73 @@ def compute_incentives(rs: RuleSet, run: ScoreRun, counts: Counts, *, by: str | 
         raise IncentivesError(errors)
     frame = run.frame.sort("branch_id")
     star_ids = list(dict.fromkeys(s.id for c in run.criteria for s in c.stars))
-    awarded_cols = [f"{s}:awarded" for s in star_ids if f"{s}:awarded" in frame.columns]
-    base_cols = ["branch_id", "branch_name", "county", "township", "branch_type", "criteria_id", "stars", "level"]
-    rows = frame.select(*base_cols, *awarded_cols).to_dicts()
-    n = len(rows)
+    awarded = {s: frame.get_column(f"{s}:awarded").fill_null(False).to_list()
+               for s in star_ids if f"{s}:awarded" in frame.columns}
+    ids = [str(v) for v in frame.get_column("branch_id").to_list()]
+    stars_of = [int(v or 0) for v in frame.get_column("stars").to_list()]
+    crit_of = frame.get_column("criteria_id").to_list()
+    n = frame.height
     per_rule: dict[str, list[int]] = {}
     people_cols: dict[str, list[int | None]] = {}
-    missing_people: dict[str, int] = {}
-    for info in infos:
+    for index, info in enumerate(infos):
         rule = info.rule
         amounts = [0] * n
         people_used: list[int | None] = [None] * n
         column = counts.values.get(rule.people.strip()) if rule.people else None
-        unit = Fraction(rule.amount) if rule.amount is not None else Fraction(0)
+        unit = to_fen(Fraction(rule.amount)) if rule.amount is not None else 0
         cap = to_fen(Fraction(rule.cap)) if rule.cap is not None else None
-        for i, row in enumerate(rows):
-            stars = int(row["stars"] or 0)
-            if row["criteria_id"] not in info.criteria_ids:
+        num, den = info.factor.numerator, info.factor.denominator
+        person = rule.type in (RuleType.per_person_star, RuleType.per_person)
+        missing = 0
+        for i in range(n):
+            stars = stars_of[i]
+            if crit_of[i] not in info.criteria_ids or (rule.min_stars is not None and stars < rule.min_stars):
                 continue
-            if rule.min_stars is not None and stars < rule.min_stars:
-                continue
-            if rule.type in (RuleType.per_person_star, RuleType.per_person):
-                count = column.get(row["branch_id"]) if column is not None else None
+            if person:
+                count = column.get(ids[i]) if column is not None else None
                 people_used[i] = count
                 if count is None:
                     if rule.type is RuleType.per_person or stars > 0:
-                        missing_people[rule.id] = missing_people.get(rule.id, 0) + 1
+                        missing += 1
                     continue
-                value = unit * count * (stars if rule.type is RuleType.per_person_star else 1) * info.factor
-                fen = to_fen(value)
+                base = unit * count * (stars if rule.type is RuleType.per_person_star else 1)
             elif rule.type is RuleType.per_level:
-                fen = to_fen(Fraction(info.level_amounts.get(stars, 0), 100) * info.factor)
+                base = info.level_amounts.get(stars, 0)
             else:
-                held = sorted(info.star_amounts.get(c.split(":")[0], 0) for c in awarded_cols if row.get(c))
-                # a capped branch is paid for as many stars as it holds, the cheapest first
-                fen = to_fen(Fraction(sum(held[:stars]), 100) * info.factor)
+                # a branch whose stars a cap cut is paid for as many stars as it holds, the cheapest first
+                held = sorted(info.star_amounts.get(s, 0) for s, flags in awarded.items() if flags[i])
+                base = sum(held[:stars])
+            fen = (2 * base * num + den) // (2 * den)  # base × factor, to the fen, half up (exact integers)
             amounts[i] = min(fen, cap) if cap is not None else fen
         per_rule[rule.id] = amounts
-        if rule.type in (RuleType.per_person_star, RuleType.per_person):
+        if person:
             people_cols[rule.id] = people_used
-    for rule_id, missing in missing_people.items():
-        index = next(i for i, info in enumerate(infos) if info.rule.id == rule_id)
-        rule = infos[index].rule
-        warnings.append(rs.problem(
-            f"{missing} eligible branch(es) have no count in '{rule.people}'; rule '{rule_id}' pays them nothing",
-            "rules", index, "people", severity="warning", code="missing-count",
-            hint="fill in the counts (0 where there are none)"))
+        if missing:
+            warnings.append(rs.problem(
+                f"{missing} eligible branch(es) have no count in '{rule.people}'; rule '{rule.id}' pays them "
+                "nothing", "rules", index, "people", severity="warning", code="missing-count",
+                hint="fill in the counts (0 where there are none)"))
     subtotal = [sum(per_rule[info.rule.id][i] for info in infos) for i in range(n)]
     branch_cap = to_fen(Fraction(rs.rules.branch_cap)) if rs.rules.branch_cap is not None else None
     cap_cut = [max(0, s - branch_cap) if branch_cap is not None else 0 for s in subtotal]
     due = [s - c for s, c in zip(subtotal, cap_cut, strict=True)]
     budget = to_fen(Fraction(rs.rules.budget)) if rs.rules.budget is not None else None
-    ids = [str(r["branch_id"]) for r in rows]
     payable = scale_to_budget(due, ids, budget) if budget is not None else list(due)
     total_due = sum(due)
     scaled = budget is not None and total_due > budget
-    columns: dict[str, pl.Series] = {c: pl.Series(c, [r[c] for r in rows]) for c in base_cols if c != "criteria_id"}
+    fen_columns: dict[str, list[int]] = {info.rule.id: per_rule[info.rule.id] for info in infos}
+    fen_columns.update(subtotal=subtotal, cap_cut=cap_cut, due=due, payable=payable)
+    people_series = [pl.Series(f"{rid}_people", values, dtype=pl.Int64) for rid, values in people_cols.items()]
+    branches = frame.select("branch_id", "branch_name", "county", "township", "branch_type", "stars", "level").with_columns(
+        *people_series, *(money_series(name, values) for name, values in fen_columns.items()))
+    order = ["branch_id", "branch_name", "county", "township", "branch_type", "stars", "level"]
     for info in infos:
-        rid = info.rule.id
-        if rid in people_cols:
-            columns[f"{rid}_people"] = pl.Series(f"{rid}_people", people_cols[rid], dtype=pl.Int64)
-        columns[rid] = pl.Series(rid, [money(v) for v in per_rule[rid]], dtype=MONEY)
-    for name, fen_values in (("subtotal", subtotal), ("cap_cut", cap_cut), ("due", due), ("payable", payable)):
-        columns[name] = pl.Series(name, [money(v) for v in fen_values], dtype=MONEY)
-    branches = pl.DataFrame(list(columns.values()))
+        if info.rule.id in people_cols:
+            order.append(f"{info.rule.id}_people")
+        order.append(info.rule.id)
+    branches = branches.select(*order, "subtotal", "cap_cut", "due", "payable")
     money_cols = [info.rule.id for info in infos] + ["subtotal", "cap_cut", "due", "payable"]
-    totals = {c: money(sum(_fen(v) for v in branches.get_column(c).to_list())) for c in money_cols}
+    totals = {c: money(sum(values)) for c, values in fen_columns.items()}
     groups = _groups(branches, by, money_cols, [f"{i.rule.id}_people" for i in infos
                                                 if i.rule.id in people_cols]) if by else None
     return IncentiveResult(
@@ -561,10 +571,6 @@ def compute_incentives(rs: RuleSet, run: ScoreRun, counts: Counts, *, by: str | 
         by=by, totals=totals, total_due=money(total_due), total_payable=money(sum(payable)),
         budget=money(budget) if budget is not None else None, scaled=scaled,
         scale=Fraction(budget, total_due) if scaled and budget is not None else None, warnings=warnings)
-
-
-def _fen(value: Decimal | None) -> int:
-    return int((value or Decimal(0)) * 100)
 
 
 def _groups(branches: pl.DataFrame, by: str, money_cols: Sequence[str], people_cols: Sequence[str]) -> pl.DataFrame:

@@ -211,11 +211,15 @@ def branch_history(long: pl.DataFrame, stars: Sequence[str]) -> pl.DataFrame:
     Adds ``consecutive`` (present in the previous period of the series), ``delta_stars``, ``delta_points``
     (null when not consecutive), ``streak``, ``gained`` and ``lost`` (star ids joined by ``;``).
     """
+    # One sort, then plain shifts masked by "the previous row is the same branch" (no window functions:
+    # they are slow with hundreds of thousands of branches).
     frame = long.sort("branch_id", PERIOD_INDEX)
-    prev_index = pl.col(PERIOD_INDEX).shift(1).over("branch_id")
-    frame = frame.with_columns((prev_index == pl.col(PERIOD_INDEX) - 1).fill_null(False).alias("consecutive"))
+    same = (pl.col("branch_id") == pl.col("branch_id").shift(1)).fill_null(False)
+    frame = frame.with_columns(
+        (same & (pl.col(PERIOD_INDEX).shift(1) == pl.col(PERIOD_INDEX) - 1)).fill_null(False).alias("consecutive")
+    )
     consecutive = pl.col("consecutive")
-    prev_stars = pl.col("stars").shift(1).over("branch_id")
+    prev_stars = pl.col("stars").shift(1)
     breaks = (consecutive.not_() | (prev_stars != pl.col("stars"))).fill_null(True)
     gained, lost = [], []
     for star in stars:
@@ -223,20 +227,19 @@ def branch_history(long: pl.DataFrame, stars: Sequence[str]) -> pl.DataFrame:
         if column not in frame.columns:
             continue
         now = pl.col(column).fill_null(False)
-        before = pl.col(column).fill_null(False).shift(1).over("branch_id")
+        before = pl.col(column).fill_null(False).shift(1)
         gained.append((consecutive & now & before.not_(), star))
         lost.append((consecutive & now.not_() & before, star))
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
     frame = frame.with_columns(
         pl.when(consecutive).then(pl.col("stars") - prev_stars).cast(pl.Int32).alias("delta_stars"),
-        pl.when(consecutive).then(round2(pl.col("total_points") - pl.col("total_points").shift(1).over("branch_id")))
+        pl.when(consecutive).then(round2(pl.col("total_points") - pl.col("total_points").shift(1)))
         .alias("delta_points"),
-        breaks.cast(pl.Int32).cum_sum().over("branch_id").alias("__run"),
+        (row - pl.when(breaks).then(row).forward_fill() + 1).cast(pl.Int32).alias("streak"),
         _ids(gained).alias("gained"),
         _ids(lost).alias("lost"),
     )
-    return frame.with_columns(
-        (pl.int_range(pl.len()).over("branch_id", "__run") + 1).cast(pl.Int32).alias("streak")
-    ).drop("__run")
+    return frame
 
 
 def branch_summary(history: pl.DataFrame, labels: Sequence[str], stars: Sequence[str]) -> pl.DataFrame:

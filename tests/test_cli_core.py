@@ -170,7 +170,7 @@ def test_strict_turns_missing_values_into_errors(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text("支部编码,支部名称,收入(万元),网格化\n1,甲村,,是\n", encoding="utf-8")
     code, stdout, err = invoke("score", str(data), "-c", str(criteria), "-f", "csv")
-    assert code == 0 and "warning" in err and ",1,甲村," in stdout.replace("\r", "") or stdout.startswith("rank")
+    assert (code == 0 and "warning" in err and ",1,甲村," in stdout.replace("\r", "")) or stdout.startswith("rank")
     code, _, err = invoke("score", str(data), "-c", str(criteria), "-f", "csv", "--strict")
     assert code == 1 and "error" in err and "收入(万元)" in err
 

@@ -52,6 +52,8 @@ def synth(
     """
     from ..io.criteria_loader import load_criteria_set
     from ..pipeline import criteria_names
+    import polars as pl
+
     from ..synth import synthesize, write_table
 
     models = load_criteria_set(criteria_names(criteria))
@@ -60,8 +62,11 @@ def synth(
     if output is not None and "{period}" in str(output):
         for (period,), part in frame.group_by("期间", maintain_order=True):
             target = Path(str(output).replace("{period}", str(period)))
-            Output(target).file(lambda path, part=part: write_table(part, path, fmt.value, encoding=encoding),
-                                fmt.value)
+
+            def write_part(path: Path, part: pl.DataFrame = part) -> None:
+                write_table(part, path, fmt.value, encoding=encoding)
+
+            Output(target).file(write_part, fmt.value)
         return
     out = Output(output)
     if out.is_stdout and fmt is SynthFormat.csv:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import assert_never
+from typing import Any, assert_never
 
 import polars as pl
 
@@ -54,10 +54,11 @@ def _bands(value: pl.Expr, ind: Indicator) -> pl.Expr:
     op: Callable[[pl.Expr, float], pl.Expr] = (
         (lambda v, b: v >= b) if rule.direction == "min" else (lambda v, b: v <= b)
     )
-    chain = pl.when(op(value, first.bound)).then(pl.lit(min(first.points, ind.points)))
+    chain: Any = pl.when(op(value, first.bound)).then(pl.lit(min(first.points, ind.points)))
     for band in rest:
         chain = chain.when(op(value, band.bound)).then(pl.lit(min(band.points, ind.points)))
-    return chain.otherwise(pl.lit(0.0))
+    result: pl.Expr = chain.otherwise(pl.lit(0.0))
+    return result
 
 
 def _boolean(value: pl.Expr, ind: Indicator) -> pl.Expr:

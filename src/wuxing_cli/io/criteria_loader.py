@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -270,9 +271,14 @@ def _valid_keys(parent: Path_, located: Located) -> list[str]:
         case ("caps", "#"):
             model = m.Cap
         case ("stars", "#", "indicators", "#", "rule"):
-            data = located.data
+            data: Any = located.data
             for part in path:
-                data = data[part] if isinstance(data, dict | list) else None
+                if isinstance(data, dict):
+                    data = data.get(part)
+                elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+                    data = data[part]
+                else:
+                    data = None
             model = rule_models.get(str(data.get("type"))) if isinstance(data, dict) else None
         case ("stars", "#", "indicators", "#", "rule", "bands", "#"):
             model = m.Band

@@ -66,7 +66,7 @@ def _precheck(text: str, file: str) -> list[Problem]:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                    line, col = _event_pos(event)
                     return [
                         Problem(
                             f"the document is nested more than {MAX_DEPTH} levels deep",
@@ -79,7 +79,7 @@ def _precheck(text: str, file: str) -> list[Problem]:
             elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > MAX_ALIASES:
-                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                    line, col = _event_pos(event)
                     return [
                         Problem(
                             f"more than {MAX_ALIASES} YAML aliases (*name); refusing a possible alias bomb",
@@ -94,6 +94,11 @@ def _precheck(text: str, file: str) -> list[Problem]:
     except yaml.YAMLError as exc:  # pragma: no cover - defensive: every parser error is marked
         return [Problem(f"cannot parse YAML: {exc}", file=file, code="yaml-syntax")]
     return []
+
+
+def _event_pos(event: yaml.Event) -> tuple[int | None, int | None]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Problem:

@@ -61,8 +61,8 @@ def score_document(run: ScoreRun) -> dict[str, Any]:
     """The ``score --format json`` document (SPEC §5)."""
     frame = run.frame
     levels = {str(n): 0 for n in range(max((len(c.stars) for c in run.criteria), default=5) + 1)}
-    for row in frame.group_by("stars").len().iter_rows():
-        levels[str(row[0])] = int(row[1])
+    for count_row in frame.group_by("stars").len().iter_rows():
+        levels[str(count_row[0])] = int(count_row[1])
     star_summary: dict[str, dict[str, int]] = {}
     for sid in star_ids(run):
         star_summary[sid] = {

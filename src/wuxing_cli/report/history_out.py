@@ -25,6 +25,9 @@ GAP = "·"
 _T: dict[str, tuple[str, str]] = {
     "title": ("\u201c五星\u201d支部星级走势", "Five-star branches over time"),
     "span": ("{first} 至 {last}，共 {n} 期", "{first} to {last}, {n} periods"),
+    "span_one": ("{first}，共 1 期（无历史可比）", "{first}, one period (no history to compare)"),
+    "summary_one": ("共 {branches} 个支部；摘星预警 {risk} 个支部（{stars} 颗星）。",
+                    "{branches} branches; {risk} branches at risk of losing a star ({stars} stars)."),
     "summary": ("共 {branches} 个支部；本期较上期晋星 {up} 个、降星 {down} 个；摘星预警 {risk} 个支部（{stars} 颗星）。",
                 "{branches} branches; since the previous period {up} gained and {down} lost stars; "
                 "{risk} branches at risk of losing a star ({stars} stars)."),
@@ -228,13 +231,16 @@ def _headline(report: HistoryReport, lang: Lang | str) -> str:
     latest = report.summary.filter(pl.col("present_latest"))
     up = latest.filter(pl.col("delta_stars") > 0).height if "delta_stars" in latest.columns else 0
     down = latest.filter(pl.col("delta_stars") < 0).height if "delta_stars" in latest.columns else 0
-    return t("summary", lang, branches=report.summary.height, up=up, down=down,
+    key = "summary" if len(report.labels) > 1 else "summary_one"
+    return t(key, lang, branches=report.summary.height, up=up, down=down,
              risk=report.risk.get_column("branch_id").n_unique() if report.risk.height else 0,
              stars=report.risk.filter(pl.col("star_id").is_not_null()).height)
 
 
 def _title(report: HistoryReport, lang: Lang | str) -> tuple[str, str]:
     labels = report.labels
+    if len(labels) == 1:
+        return t("title", lang), t("span_one", lang, first=labels[0])
     return t("title", lang), t("span", lang, first=labels[0], last=labels[-1], n=len(labels))
 
 

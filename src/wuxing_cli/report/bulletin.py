@@ -1799,6 +1799,13 @@ def charts(view: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+_MAX_BITS = 4096  # integers a template may build with ** and * (a bulletin needs a few dozen bits)
+
+
+def _big_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class _Sandbox:
     """Builds the immutable sandbox for user templates, with limits on ``*`` and ``**``."""
 
@@ -1815,12 +1822,17 @@ class _Sandbox:
                 if operator == "**":
                     if isinstance(right, int | float) and abs(right) > 64:
                         raise SecurityError("exponent too large in a template")
+                    if _big_int(left) and isinstance(right, int) and abs(left).bit_length() * right > _MAX_BITS:
+                        raise SecurityError("a power in a template would be too large")  # ((9**64)**64)**64…
                     return left**right
                 if operator == "*":
                     seqs = (str, list, tuple, bytes)
                     for seq, times in ((left, right), (right, left)):
                         if isinstance(seq, seqs) and isinstance(times, int) and len(seq) * times > 1_000_000:
                             raise SecurityError("a repeated sequence in a template would be too long")
+                    if (_big_int(left) and _big_int(right)
+                            and abs(left).bit_length() + abs(right).bit_length() > _MAX_BITS):
+                        raise SecurityError("a product in a template would be too large")
                     return left * right
                 return super().call_binop(context, operator, left, right)
 

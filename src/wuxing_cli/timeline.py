@@ -195,7 +195,8 @@ def load_history(
             problems.extend(exc.problems)
             continue
         runs.append(run)
-        warnings.extend(run.warnings)
+        # a single period's "tenure not checked" warning does not apply: the series applies tenure
+        warnings.extend(w for w in run.warnings if w.code != "tenure-unchecked")
         if assessment.rejected:
             warnings.append(Problem(f"{len(assessment.rejected)} invalid row(s) rejected (--skip-invalid)",
                                     file=str(source.path), severity="warning", code="rejected"))

@@ -84,9 +84,11 @@ def score_assessment(
     if not data.parts:
         raise DataError(_all_rejected(data))
     frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by)
-    used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)]
-    return ScoreRun(criteria=used or list(criteria), data=data, frame=frame, near=near, by=by,
-                    warnings=list(data.warnings))
+    used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)] or list(criteria)
+    from .engine.history import unchecked_tenure_warnings
+
+    warnings = list(data.warnings) + unchecked_tenure_warnings(frame, used, file=data.path)
+    return ScoreRun(criteria=used, data=data, frame=frame, near=near, by=by, warnings=warnings)
 
 
 def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteria]:

@@ -35,7 +35,7 @@ def _root(
 
 
 # Command modules register themselves on `app` when imported.
-from . import analysis, bulletin, core, forms, tools  # noqa: E402,F401
+from . import analysis, bulletin, core, forms, history, tools  # noqa: E402,F401
 
 
 def main() -> None:

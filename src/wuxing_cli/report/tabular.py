@@ -42,7 +42,7 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
     Analysts who open results in Excel/WPS should ask for ``-f xlsx``.
     """
     buffer = io.BytesIO()
-    _stringify_lists(neutralise(frame)).write_csv(buffer, float_precision=None)
+    neutralise(_stringify_lists(frame)).write_csv(buffer, float_precision=None)
     return buffer.getvalue()
 
 

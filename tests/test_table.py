@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -783,3 +784,52 @@ def test_reserved_headers_table() -> None:
     assert RESERVED_HEADERS["period"][1:] == ("期间", "月份", "季度")
     assert header_key(" 县（市，区） ") == header_key("县(市,区)")
     assert header_key("Branch ID") == header_key("branchid")
+
+
+# ---- odd inputs -----------------------------------------------------------------------------------
+
+
+def test_xlsx_dates_and_a_misnamed_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"  # an .xlsx saved under a .csv name is still read as Excel
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["支部编码", "月份", "户数"])
+    sheet.write(1, 0, "A01")
+    sheet.write_datetime(1, 1, datetime.datetime(2024, 6, 1), workbook.add_format({"num_format": "yyyy-mm"}))
+    sheet.write(1, 2, 410102001001)
+    workbook.close()
+    raw = read_raw(path)
+    assert raw.encoding == "xlsx"
+    assert raw.frame.row(0) == (2, "A01", "2024-06-01", "410102001001")
+
+
+def test_utf16_and_renamed_xls_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="UTF-16"):
+        read_raw(write(tmp_path, "支部编码\tx\nA01\t1\n".encode("utf-16")))
+    with pytest.raises(DataError, match=r"\.xls"):
+        read_raw(write(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", name="old.csv"))
+
+
+def test_rows_of_spaces_are_empty(tmp_path: Path) -> None:
+    raw = read_raw(write(tmp_path, csv_of(GOOD, " ,\u3000, , , , , ", "A02,西村,3,1,1,是,好")))
+    assert raw.frame.get_column(LINE).to_list() == [2, 4]
+
+
+def test_odd_header_names_do_not_clash_with_internal_columns(tmp_path: Path) -> None:
+    raw = read_raw(write(tmp_path, "支部编码,__line,,户数\nA01,x,y,1\n"))
+    assert raw.headers == ["支部编码", "__line", "", "户数"]
+    assert raw.frame.columns == [LINE, "支部编码", "__column_2", "__column_3", "户数"]
+    assert raw.column_name(3) == "户数"
+
+
+def test_gbk_past_the_first_mebibyte(tmp_path: Path) -> None:
+    """A GBK file whose first MiB is ASCII is still detected (polars fails, Python decodes)."""
+    rows = [f"A{i:06d},village{i},{i % 90 + 1},3,85,yes,好" for i in range(30_000)]
+    text = csv_of(*rows, "B1,东村,12,3,85,是,好")
+    assert len(text.encode("gbk")) > 1 << 20
+    assessment = load(tmp_path, text.encode("gbk"))
+    assert assessment.encoding == "gb18030"
+    frame = only_part(assessment)
+    assert frame.height == 30_001
+    assert frame.row(-1, named=True)["branch_name"] == "东村"
+    assert frame.get_column(LINE).to_list()[-1] == 30_002

@@ -5,10 +5,15 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from wuxing_cli.models.criteria import FieldSpec, FieldType
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# polars is imported inside the functions that build expressions: the scalar parsers serve
+# `wuxing validate` on criteria files, which must start without loading polars.
 
 __all__ = [
     "BOOLEAN_FALSE",
@@ -93,6 +98,8 @@ def _parse_ranges(text: str) -> list[tuple[int, int]]:
 
 def compute_nfkc_unstable_ranges() -> list[tuple[int, int]]:
     """Recompute the code points NFKC may change (slow; used by the tests and to regenerate)."""
+    import polars as pl
+
     cps = [c for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
     series = pl.Series([chr(c) for c in cps])
     changed = {ord(c) for c in series.filter(series.str.normalize("NFKC") != series)}
@@ -137,6 +144,8 @@ def needs_normalizing_pattern(separator: str = ",") -> str:
 
 def normalize_expr(col: pl.Expr) -> pl.Expr:
     """NFKC-normalise and trim a String column; empty cells become null."""
+    import polars as pl
+
     text = col.str.normalize("NFKC").str.strip_chars(STRIP_CHARS)
     return pl.when(text.str.len_bytes() > 0).then(text)  # keeps the column's name
 
@@ -198,11 +207,15 @@ def _fmt(value: float) -> str:
 
 
 def _finite(value: pl.Expr) -> pl.Expr:
+    import polars as pl
+
     return pl.when(value.is_finite()).then(value).otherwise(pl.lit(None, pl.Float64))
 
 
 def _number_expr(text: pl.Expr, thousands: bool) -> pl.Expr:
     """Float64 or null; accepts thousands separators, rejects NaN and infinities."""
+    import polars as pl
+
     if thousands:
         text = (
             pl.when(text.str.contains(f"^{_THOUSANDS}$"))
@@ -213,10 +226,13 @@ def _number_expr(text: pl.Expr, thousands: bool) -> pl.Expr:
 
 
 def _percent_text(text: pl.Expr) -> pl.Expr:
+
     return text.str.strip_suffix("%").str.strip_chars_end(" ")
 
 
 def _integer_expr(text: pl.Expr, thousands: bool) -> pl.Expr:
+    import polars as pl
+
     exact = text.cast(pl.Int64, strict=False)
     value = _number_expr(text, thousands)
     whole = (value == value.floor()) & (value.abs() < _INT64_LIMIT)
@@ -229,6 +245,8 @@ def plain_cast_expr(col: pl.Expr, spec: FieldSpec) -> pl.Expr:
     Where it succeeds on every non-empty cell of a column, ``bounded_expr`` of it equals
     ``value_expr`` of the column; otherwise use ``value_expr``.
     """
+    import polars as pl
+
     if spec.type is FieldType.integer:
         return col.cast(pl.Int64, strict=False)
     if spec.type is FieldType.percent:
@@ -238,6 +256,8 @@ def plain_cast_expr(col: pl.Expr, spec: FieldSpec) -> pl.Expr:
 
 def bounded_expr(value: pl.Expr, spec: FieldSpec) -> pl.Expr:
     """A numeric value with NaN/infinities (for floats) and out-of-bounds values made null."""
+    import polars as pl
+
     if spec.type is not FieldType.integer:
         value = _finite(value)
     lower, upper = spec.lower, spec.upper
@@ -267,6 +287,8 @@ def value_expr(col: pl.Expr, spec: FieldSpec, *, thousands: bool = True) -> pl.E
     ``thousands=False`` skips looking for thousands separators (a speed-up for a column known to
     hold no comma: the result is the same).
     """
+    import polars as pl
+
     kind = spec.type
     if kind is FieldType.number:
         return bounded_expr(_number_expr(col, thousands), spec)

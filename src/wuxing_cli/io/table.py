@@ -65,7 +65,6 @@ BRANCH_TYPE_ALIASES: dict[str, tuple[str, ...]] = {
 LINE = "__line"  #: column of the 1-based physical line (or Excel row) of a record
 MAX_LISTED = 200  #: problems listed before "… and N more"
 HEADER_SEARCH_ROWS = 10  #: the header is looked for among this many non-empty rows
-_HEAD_LINES = 500  # physical lines parsed in Python to find the header
 _EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".ods"})
 _CRIT = "__criteria"
 _RESERVED_LABELS = {
@@ -171,7 +170,8 @@ def _display_header(cell: str) -> str:
 
 
 def _column_name(headers: Sequence[str], index: int) -> str:
-    return headers[index] if headers[index] else f"__column_{index + 1}"
+    header = headers[index]
+    return header if header and not header.startswith("__") else f"__column_{index + 1}"
 
 
 def _quote(values: Iterable[str]) -> str:
@@ -204,7 +204,11 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = Non
     if path.is_dir():
         raise DataError([Problem("cannot read the file: it is a directory", file=name)])
     suffix = path.suffix.lower()
-    if suffix == ".xls":
+    if size == 0:
+        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: Excel 97-2003
         raise DataError(
             [
                 Problem(
@@ -215,9 +219,18 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = Non
                 )
             ]
         )
-    if size == 0:
-        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
-    if suffix in _EXCEL_SUFFIXES:
+    if magic.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(
+            [
+                Problem(
+                    'the file is UTF-16 text (Excel\'s "Unicode text"), which is not supported',
+                    file=name,
+                    hint="save it as CSV UTF-8 (WPS/Excel: 另存为 → CSV UTF-8) or as .xlsx",
+                    code="encoding",
+                )
+            ]
+        )
+    if suffix in _EXCEL_SUFFIXES or magic.startswith(b"PK\x03\x04"):  # .xlsx is a zip file
         return _read_excel(path, sheet)
     return _read_csv(path, encoding)
 
@@ -250,30 +263,61 @@ _ENCODING_HINT = (
 )
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str | bytes, str, pl.Series]:
-    """The CSV as UTF-8 (the path itself when it already is), the encoding, and its lines."""
-    name = str(path)
+_HEAD_BYTES = 1 << 20  # the header is looked for in the first MiB
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What polars reads: the path itself (UTF-8 not yet checked past the head) or UTF-8 bytes."""
+
+    data: str | bytes
+    encoding: str
+    head: list[str]  # the first lines (complete ones only), BOM removed
+    checked: bool  # the whole file is known to be valid UTF-8
+
+
+def _codec(encoding: str | None) -> str | None:
+    if encoding is None:
+        return None
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(
+            [Problem(f"unknown encoding '{encoding}'", hint="use utf-8, utf-8-sig, gb18030 or gbk")]
+        ) from None
+
+
+def _head_lines(text: str, complete: bool) -> list[str]:
+    lines = text.removeprefix("\ufeff").split("\n")
+    if not complete and len(lines) > 1:
+        lines.pop()  # cut in the middle
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _source(path: Path, encoding: str | None) -> _Source:
+    """Decide how to read the CSV without reading all of it when it looks like UTF-8."""
+    codec = _codec(encoding)
     with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    bom = head.startswith(codecs.BOM_UTF8)
+        head = handle.read(_HEAD_BYTES + 1)
+    complete = len(head) <= _HEAD_BYTES
     old_mac = b"\r" in head and b"\n" not in head
-    if encoding is not None:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise UsageError(
-                [Problem(f"unknown encoding '{encoding}'", hint="use utf-8, utf-8-sig, gb18030 or gbk")]
-            ) from None
-    else:
-        codec = None
     if codec in (None, "utf-8", "utf-8-sig") and not old_mac:
         try:
-            lines = pl.read_lines(name).get_column("line")
-            return name, "utf-8-sig" if bom else "utf-8", lines
-        except Exception:  # invalid UTF-8: decode in Python to say where
-            pass
+            text = codecs.getincrementaldecoder("utf-8")().decode(head[:_HEAD_BYTES], final=complete)
+        except UnicodeDecodeError:
+            pass  # not UTF-8 (GBK, most likely): decode it all below
+        else:
+            used = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+            return _Source(str(path), used, _head_lines(text, complete), checked=False)
+    return _decoded(path, codec, encoding)
+
+
+def _decoded(path: Path, codec: str | None, encoding: str | None) -> _Source:
+    """Read and decode the whole file in Python (GB18030 detection, exact error positions)."""
+    name = str(path)
     data = path.read_bytes()
-    text: str | None = None
+    bom = data.startswith(codecs.BOM_UTF8)
+    text: str
     used: str
     if codec is not None and codec not in ("utf-8", "utf-8-sig"):
         try:
@@ -328,13 +372,12 @@ def _decode(path: Path, encoding: str | None) -> tuple[str | bytes, str, pl.Seri
                         )
                     ]
                 ) from None
-    assert text is not None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if old_mac:
+    del data
+    text = text.removeprefix("\ufeff")
+    if "\n" not in text[:_HEAD_BYTES] and "\r" in text[:_HEAD_BYTES]:  # old Mac line ends
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    source = text.encode("utf-8")
-    return source, used, pl.read_lines(source).get_column("line")
+    head = text[:_HEAD_BYTES]
+    return _Source(text.encode("utf-8"), used, _head_lines(head, len(text) <= _HEAD_BYTES), checked=True)
 
 
 # ---- header ------------------------------------------------------------------------------------
@@ -566,13 +609,32 @@ def _odd_quote_line(data: pl.Series, first_line: int, comments: bool) -> int | N
     return None if hits.height == 0 else first_line + int(hits.item(0, "i"))
 
 
+class _NotUtf8(Exception):
+    """polars met a byte that is not UTF-8 past the head we checked."""
+
+
 def _read_csv(path: Path, encoding: str | None) -> RawTable:
-    name = str(path)
-    source, used, lines = _decode(path, encoding)
-    head = lines.head(_HEAD_LINES).to_list()
-    if head and head[0].startswith("\ufeff"):
-        head[0] = head[0][1:]
-    records = _head_records(head)
+    source = _source(path, encoding)
+    try:
+        return _read_csv_source(str(path), source)
+    except _NotUtf8:
+        return _read_csv_source(str(path), _decoded(path, _codec(encoding), encoding))
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 24):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_csv_source(name: str, source: _Source) -> RawTable:
+    records = _head_records(source.head)
     if not records:
         raise DataError([Problem("the file is empty", file=name, code="empty-file")])
     header = _pick_header(records)
@@ -582,14 +644,10 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
     names = [_column_name(headers, i) for i in range(width)]
     id_index = _branch_id_index(headers)
     comments = id_index == 0
-
-    data = lines.slice(header.end)
-    del lines
     first_line = header.end + 1
-    recs = _csv_records(data, first_line, comments)
     try:
         frame = pl.read_csv(
-            source,
+            source.data,
             has_header=True,
             skip_lines=header.start - 1,
             infer_schema=False,
@@ -597,8 +655,13 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
             raise_if_empty=False,
             comment_prefix="#" if comments else None,
             quote_char='"',
+            row_index_name=LINE,
         )
-    except Exception as exc:  # polars raises several kinds: find the line if we can
+    except Exception as exc:  # polars raises several kinds: find out why, and where
+        if not source.checked and not _is_utf8(Path(name)):
+            raise _NotUtf8 from None
+        data = pl.read_lines(source.data).get_column("line").slice(header.end)
+        recs = _csv_records(data, first_line, comments)
         _check_ragged(
             recs if recs is not None else _python_records(data, first_line, comments, name),
             width,
@@ -622,8 +685,10 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
                 )
             ]
         ) from None
-    if frame.width != width:  # pragma: no cover - polars and the header parse disagree
+    if frame.width != width + 1:  # pragma: no cover - polars and the header parse disagree
         raise DataError([Problem("cannot parse the header row", file=name, line=header.start)])
+    data = pl.read_lines(source.data).get_column("line").slice(header.end)
+    recs = _csv_records(data, first_line, comments)
     if recs is None or recs.height != frame.height:
         recs = _python_records(data, first_line, comments, name)
         _check_ragged(recs, width, name, header.start)
@@ -646,7 +711,15 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
         if short.any():
             _check_ragged(recs.filter(short), width, name, header.start)
     del data
-    frame = frame.with_columns(recs.get_column(LINE))
+    recs = recs.select(LINE, "blank", "flag")
+    lines = recs.get_column(LINE)
+    if lines.equals(
+        pl.int_range(first_line, first_line + recs.height, dtype=pl.Int64, eager=True).alias(LINE)
+    ):
+        frame = frame.with_columns(pl.col(LINE).cast(pl.Int64) + first_line)
+    else:
+        frame = frame.with_columns(pl.lit(lines).gather(pl.col(LINE)).alias(LINE))
+    frame = frame.select(LINE, *names)
     blank = recs.get_column("blank")
     if blank.any():
         frame = frame.filter(~blank)
@@ -661,14 +734,21 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
         todo = [c for c, ok in zip(names, same, strict=True) if not ok]
         if todo:
             frame = frame.with_columns(normalize_expr(pl.col(c)).alias(c) for c in todo)
+            # a row of cells that were only spaces is empty too
+            emptied = frame.filter(flags).filter(pl.all_horizontal(pl.col(c).is_null() for c in names))
+            if emptied.height:
+                frame = frame.filter(~pl.col(LINE).is_in(emptied.get_column(LINE).implode()))
     if id_index is not None:
-        frame = frame.filter(~pl.col(names[id_index]).str.starts_with("#").fill_null(False))
-    frame = frame.select(LINE, *names)
+        comment = frame.get_column(names[id_index]).str.starts_with("#").fill_null(False)
+        if comment.any():
+            frame = frame.filter(~comment)
     if frame.height == 0:
         raise DataError(
             [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
         )
-    return RawTable(path=name, headers=headers, frame=frame, encoding=used, header_line=header.start)
+    return RawTable(
+        path=name, headers=headers, frame=frame, encoding=source.encoding, header_line=header.start
+    )
 
 
 def _drop_blank_and_comments(frame: pl.DataFrame, names: Sequence[str], id_index: int | None) -> pl.DataFrame:
@@ -745,7 +825,10 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     names = [_column_name(headers, i) for i in range(len(headers))]
     frame = table.slice(header.end).select(
         (pl.int_range(pl.len(), dtype=pl.Int64) + header.end + 1).alias(LINE),
-        *(normalize_expr(pl.col(raw)).alias(new) for raw, new in zip(raw_names, names, strict=False)),
+        *(
+            normalize_expr(pl.col(raw).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")).alias(new)
+            for raw, new in zip(raw_names, names, strict=False)
+        ),
     )
     frame = _drop_blank_and_comments(frame, names, _branch_id_index(headers))
     if frame.height == 0:
@@ -1225,76 +1308,60 @@ def load_assessment(
     if periods:
         checks.append(("period", pl.col("period").is_null(), "empty period (other rows have one)"))
     for column, flag, reason in checks:
-        hit = base.filter(flag)
+        hit = base.lazy().filter(flag).select(LINE, "branch_id", pl.col(column).alias("__value")).collect()
         bad_total += hit.height
         header = _header_of(raw, res.reserved[column])
-        for line, bid, value in _head(
-            hit.select(LINE, "branch_id", pl.col(column).alias("__value")), limit
-        ).iter_rows():
+        for line, bid, value in _head(hit, limit).iter_rows():
             cells.append(_Cell(line, -1, bid, header, value, reason))
 
     # ---- fields: one pass per criteria ----
     reasons = _Reasons()
+    header_errors: list[Problem] = []
     typed_parts: list[tuple[int, pl.DataFrame, dict[str, str], list[tuple[str, int]]]] = []
     for k, crit in enumerate(criteria):
-        needed = [
-            LINE,
-            *RESERVED,
-            *(f"__c{col}" for col in sorted({c for c in res.fields[k].values() if c is not None})),
-        ]
         if len(criteria) == 1 and base.get_column(_CRIT).null_count() == 0:
-            rows = base.select(needed)
+            rows = base.lazy()
         else:
-            rows = base.lazy().filter(pl.col(_CRIT) == k).select(needed).collect()
-        if rows.height == 0:
-            continue
-        for problem in res.per_criteria[k]:
-            (fatal if problem.is_error else warnings).append(problem)
-            fatal_total += problem.is_error
+            rows = base.lazy().filter(pl.col(_CRIT) == k)
         fields = crit.input_fields()
         read = [(fid, col) for fid in fields if (col := res.fields[k].get(fid)) is not None]
-        headers = {fid: raw.headers[col] for fid, col in read}
-        columns = sorted({col for _, col in read})
         numeric = [(fid, col) for fid, col in read if fields[fid].numeric]
         others = [(fid, col) for fid, col in read if not fields[fid].numeric]
         # Stage 1 (lazy, so shared sub-expressions run once): a plain cast for numeric fields,
-        # the full parse for the others.
-        parsed = (
-            rows.lazy()
-            .select(
-                pl.col(LINE),
-                *(pl.col(c) for c in RESERVED),
-                *(pl.col(f"__c{col}") for col in columns),
-                *(
-                    plain_cast_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}")
-                    for fid, col in numeric
-                ),
-                *(value_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}") for fid, col in others),
-            )
-            .collect()
-        )
+        # the full parse for the others, and where the cells are empty. The text of the cells
+        # is not kept: it is fetched again for the bad cells only.
+        parsed = rows.select(
+            pl.col(LINE),
+            *(pl.col(c) for c in RESERVED),
+            *(pl.col(f"__c{col}").is_null().alias(f"__e_{fid}") for fid, col in read),
+            *(plain_cast_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}") for fid, col in numeric),
+            *(value_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}") for fid, col in others),
+        ).collect()
+        if parsed.height == 0:
+            continue
+        for problem in res.per_criteria[k]:
+            (header_errors if problem.is_error else warnings).append(problem)
         # Numeric columns the plain cast could not read entirely get the full parse (thousands
         # separators, "85%", "12.0" as an integer…); the others only need their bounds checked.
+        empties = parsed.select(pl.col(f"__e_{fid}").sum() for fid, _ in numeric).row(0) if numeric else ()
         full = [
             (fid, col)
-            for fid, col in numeric
-            if parsed.get_column(f"__v_{fid}").null_count() != parsed.get_column(f"__c{col}").null_count()
+            for (fid, col), empty in zip(numeric, empties, strict=True)
+            if parsed.get_column(f"__v_{fid}").null_count() != empty
         ]
-        commas = (
-            parsed.select(pl.col(f"__c{col}").str.contains(",", literal=True).any() for _, col in full).row(0)
-            if full
-            else ()
-        )
-        finish = [
-            value_expr(pl.col(f"__c{col}"), fields[fid], thousands=bool(comma)).alias(f"__v_{fid}")
-            for (fid, col), comma in zip(full, commas, strict=True)
-        ] + [
+        if full:
+            commas = rows.select(pl.col(f"__c{col}").str.contains(",", literal=True).any() for _, col in full)
+            has_comma = commas.collect().row(0)
+            reparsed = rows.select(
+                value_expr(pl.col(f"__c{col}"), fields[fid], thousands=bool(comma)).alias(f"__v_{fid}")
+                for (fid, col), comma in zip(full, has_comma, strict=True)
+            ).collect()
+            parsed = parsed.with_columns(reparsed.get_columns())
+        bounded = [
             bounded_expr(pl.col(f"__v_{fid}"), fields[fid]).alias(f"__v_{fid}")
             for fid, col in numeric
             if (fid, col) not in full
         ]
-        if finish:
-            parsed = parsed.lazy().with_columns(finish).collect()
         # Stage 2: bad flags, defaults for empty cells.
         stage2: list[pl.Expr] = []
         for fid, spec in fields.items():
@@ -1304,14 +1371,20 @@ def load_assessment(
             if col is None:
                 stage2.append(pl.lit(default, dtype).alias(fid))
                 continue
-            source, value = pl.col(f"__c{col}"), pl.col(f"__v_{fid}")
-            bad = source.is_not_null() & value.is_null()
+            empty, value = pl.col(f"__e_{fid}"), pl.col(f"__v_{fid}")
+            bad = ~empty & value.is_null()
             if default is not None:
-                value = pl.when(source.is_null()).then(pl.lit(default, dtype)).otherwise(value)
+                value = pl.when(empty).then(pl.lit(default, dtype)).otherwise(value)
             elif strict:
-                bad = source.is_null() | value.is_null()
+                bad = value.is_null()
             stage2.extend([value.alias(fid), bad.alias(f"__bad_{fid}")])
-        typed = parsed.with_columns(stage2).drop(f"__v_{fid}" for fid, _ in read)
+        typed = (
+            parsed.lazy()
+            .with_columns(bounded)
+            .with_columns(stage2)
+            .drop(f"__v_{fid}" for fid, _ in read)
+            .collect()
+        )
         if read:
             counts = typed.select(pl.col(f"__bad_{fid}").sum() for fid, _ in read).row(0)
             for (fid, col), count in zip(read, counts, strict=True):
@@ -1319,13 +1392,21 @@ def load_assessment(
                     continue
                 bad_total += count
                 spec = fields[fid]
-                hit = typed.filter(pl.col(f"__bad_{fid}")).select(LINE, "branch_id", f"__c{col}")
-                for line, bid, value in _head(hit, limit).iter_rows():
+                hit = _head(typed.filter(pl.col(f"__bad_{fid}")).select(LINE, "branch_id"), limit)
+                texts = (
+                    base.lazy()
+                    .filter(pl.col(LINE).is_in(hit.get_column(LINE).implode()))
+                    .select(LINE, pl.col(f"__c{col}").alias("__value"))
+                )
+                hit = hit.join(texts.collect(), on=LINE, how="left", maintain_order="left")
+                for line, bid, value in hit.iter_rows():
                     cells.append(_Cell(line, col, bid, raw.headers[col], value, reasons(value, spec)))
-        typed_parts.append((k, typed, headers, read))
+        typed_parts.append((k, typed, {fid: raw.headers[col] for fid, col in read}, read))
 
     cells.sort(key=lambda c: (c.line, c.order))
-    if fatal or (cells and not skip_invalid):
+    if header_errors or fatal or (cells and not skip_invalid):
+        fatal = header_errors + fatal
+        fatal_total += len(header_errors)
         listed = fatal + [
             Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code="bad-cell")
             for c in cells[:MAX_LISTED]
@@ -1396,12 +1477,12 @@ def _missing_warnings(
     """One warning per column with empty cells (no default): the count and the first lines."""
     if not todo or typed.height == 0:
         return []
-    nulls = typed.select(pl.col(f"__c{col}").null_count().alias(fid) for fid, col in todo).row(0)
+    nulls = typed.select(pl.col(f"__e_{fid}").sum() for fid, _ in todo).row(0)
     out: list[Problem] = []
     for (fid, col), count in zip(todo, nulls, strict=True):
         if not count:
             continue
-        lines = typed.filter(pl.col(f"__c{col}").is_null()).get_column(LINE).head(10).to_list()
+        lines = typed.filter(pl.col(f"__e_{fid}")).get_column(LINE).head(10).to_list()
         out.append(
             Problem(
                 f"{count} empty cell{'s' if count > 1 else ''} ({_lines_text(lines, count)})",

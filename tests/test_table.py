@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
+from wuxing_cli.io.cells import normalize_text
 from wuxing_cli.io.table import (
     LINE,
     MAX_LISTED,
@@ -833,3 +838,99 @@ def test_gbk_past_the_first_mebibyte(tmp_path: Path) -> None:
     assert frame.height == 30_001
     assert frame.row(-1, named=True)["branch_name"] == "东村"
     assert frame.get_column(LINE).to_list()[-1] == 30_002
+
+
+def test_comment_and_quote_corner_cases(tmp_path: Path) -> None:
+    text = csv_of(
+        GOOD,
+        '# 注意: 含有一个引号" 的注释,,,,,,',
+        'A02,"多行\n名称",3,1,1,是,好',
+        '"#A03",注释也可以加引号,3,1,1,是,好',
+        "＃A04,全角井号,3,1,1,是,好",
+        "A05,北村,3,1,1,是,好",
+        "",
+        "",
+    )
+    raw = read_raw(write(tmp_path, text))
+    assert raw.frame.get_column(LINE).to_list() == [2, 4, 8]
+    assert raw.frame.get_column("支部编码").to_list() == ["A01", "A02", "A05"]
+
+
+def test_comment_rows_written_by_excel_and_by_hand(tmp_path: Path) -> None:
+    excel = csv_of('#说明,"第一行\n第二行",,,,,', GOOD)
+    assert read_raw(write(tmp_path, excel)).frame.get_column(LINE).to_list() == [4]
+    by_hand = csv_of('# 注意: 一个引号" 和, 很多, 逗号, a, b, c, d, e', GOOD)
+    assert read_raw(write(tmp_path, by_hand)).frame.get_column(LINE).to_list() == [3]
+    too_long = csv_of("# 注: a, b, c, d, e, f, g, h", GOOD)
+    assert read_raw(write(tmp_path, too_long)).frame.get_column(LINE).to_list() == [3]
+
+
+def test_comments_in_excel(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "c.xlsx",
+        {
+            "s": [
+                HEADER.split(","),
+                ["# 说明"],
+                ["A01", "东村", 12, 3, 85, "是", "好"],
+                [],
+                ["A02", "西村", 1, 1, 1, "否", "差"],
+            ]
+        },
+    )
+    assert read_raw(path).frame.get_column(LINE).to_list() == [3, 5]
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list('ab东 ,"\n#\u3000１')), max_size=6)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(
+            _CELL_TEXT,
+            _CELL_TEXT,
+            st.sampled_from(["", "\n", "# c,,\n", ",,\n", "# a, hand-written, note, with, commas\n"]),
+            st.booleans(),
+        ),
+        max_size=12,
+    ),
+    crlf=st.booleans(),
+    title=st.booleans(),
+)
+def test_line_numbers_match_what_an_editor_shows(
+    tmp_path: Path, rows: list[tuple[str, str, str, bool]], crlf: bool, title: bool
+) -> None:
+    """Random names with commas, quotes, line breaks; blank and comment lines in between."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    line = 1
+    if title:
+        out.write("某县五星支部自评表\n")
+        line += 1
+    writer.writerow(["支部编码", "支部名称", "备注"])
+    expected: list[tuple[int, str, str | None, str | None]] = []
+    for i, (name, note, filler, comment) in enumerate(rows):
+        line += 1
+        start = out.tell()
+        branch = f"#A{i}" if comment else f"A{i}"
+        writer.writerow([branch, name, note])
+        written = out.getvalue()[start:]
+        if not comment:
+            expected.append((line, branch, normalize_text(name), normalize_text(note)))
+        line += written.count("\n") - 1
+        out.write(filler)
+        line += filler.count("\n")
+    text = out.getvalue()
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    path = write(tmp_path, text, name="random.csv")
+    if not expected:
+        with pytest.raises(DataError, match="no data rows"):
+            read_raw(path)
+        return
+    raw = read_raw(path)
+    got = raw.frame.rows()
+    if crlf:  # a line break inside a quoted cell keeps its \r
+        got = [(n, i, a and a.replace("\r\n", "\n"), b and b.replace("\r\n", "\n")) for n, i, a, b in got]
+    assert got == expected

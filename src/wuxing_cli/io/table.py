@@ -190,7 +190,7 @@ def _lines_text(lines: Sequence[int], total: int, limit: int = 10) -> str:
 
 
 def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> RawTable:
-    """Read a CSV or Excel file as text (see the module docstring of SPEC §3 for the rules).
+    """Read a CSV or Excel file as text: cells NFKC-normalised, trimmed, empty → null (SPEC §3).
 
     Raises DataError for an unreadable, empty, header-only, badly encoded or ragged file and for
     duplicate headers; UsageError for an unknown ``encoding`` or ``sheet``.
@@ -452,38 +452,46 @@ def _branch_id_index(headers: Sequence[str]) -> int | None:
 # ---- CSV ---------------------------------------------------------------------------------------
 
 
-def _csv_records(data: pl.Series, first_line: int, comments: bool) -> pl.DataFrame | None:
-    """Per record of the data lines: LINE, its text, blank, may-need-normalising; None if unsure.
+def _csv_records(
+    data: pl.Series, first_line: int, comments: bool, line_comments: bool
+) -> pl.DataFrame | None:
+    """Per record of the data lines: LINE, text, extra lines, blank, comment, may-need-normalising.
 
-    Vectorised: a line starts a record when the quotes before it balance. Returns None when the
-    quotes do not balance (a stray quote inside a cell), so the caller falls back to Python.
+    Vectorised: a line starts a record when the quotes before it balance (polars reads quotes
+    the same way, and refuses the files this would get wrong). Returns None when unsure, so the
+    caller uses Python. ``comments``: a record starting with "#" is a comment (the branch id is
+    the first column); ``line_comments``: such lines are skipped whole, as polars'
+    ``comment_prefix`` does, instead of being read as records.
     """
     frame = pl.DataFrame({"text": data})
     text = pl.col("text")
-    quotes = text.str.count_matches('"', literal=True)
-    if comments:
+    quotes = text.str.count_matches('"', literal=True).cast(pl.Int64)
+    if line_comments:
+        if frame.select((text.str.starts_with("#") & (quotes > 0)).any()).item():
+            return None  # is that quote in a comment or in a cell? Python can tell
         quotes = pl.when(text.str.starts_with("#")).then(0).otherwise(quotes)
-    frame = frame.with_columns(
-        quotes.cast(pl.Int64).alias("q"), pl.int_range(pl.len(), dtype=pl.Int64).alias("i")
-    )
+    frame = frame.with_columns(quotes.alias("q"), pl.int_range(pl.len(), dtype=pl.Int64).alias("i"))
     total = frame.get_column("q").sum()
     if total % 2:
         return None
-    multi: pl.Expr = pl.lit(False)
+    extra: pl.Expr = pl.lit(0, pl.Int64)
     if total:
         frame = frame.with_columns(((pl.col("q").cum_sum() - pl.col("q")) % 2 == 0).alias("start"))
         if not frame.get_column("start").all():
             frame = frame.group_by(pl.col("start").cum_sum().alias("rec"), maintain_order=True).agg(
-                text.str.join("\n"), pl.col("i").first(), (pl.len() > 1).alias("multi")
+                text.str.join("\n"), pl.col("i").first(), (pl.len() - 1).cast(pl.Int64).alias("extra")
             )
-            multi = pl.col("multi")
-    if comments:
+            extra = pl.col("extra")
+    if line_comments:
         frame = frame.filter(~text.str.starts_with("#"))
+    comment = text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)
     return frame.select(
         (pl.col("i") + first_line).alias(LINE),
         text,
+        extra.alias("extra"),
         text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
-        (multi | text.str.contains(needs_normalizing_pattern())).alias("flag"),
+        comment.alias("comment"),
+        ((extra > 0) | text.str.contains(needs_normalizing_pattern())).alias("flag"),
     )
 
 
@@ -498,18 +506,20 @@ def _with_field_counts(records: pl.DataFrame) -> pl.DataFrame:
     return records.with_columns((outside.str.count_matches(",", literal=True) + 1).alias("fields"))
 
 
-def _python_records(data: pl.Series, first_line: int, comments: bool, name: str) -> pl.DataFrame:
+def _python_records(
+    data: pl.Series, first_line: int, comments: bool, line_comments: bool, name: str
+) -> pl.DataFrame:
     """Slow, exact twin of :func:`_csv_records` (Python's csv module) for odd quoting; has "fields"."""
     lines = data.to_list()
     starts: list[int] = []
     texts: list[str] = []
     counts: list[int] = []
     blanks: list[bool] = []
-    multis: list[bool] = []
+    extras: list[int] = []
     i, n = 0, len(lines)
     while i < n:
         line = lines[i]
-        if comments and line.startswith("#"):
+        if line_comments and line.startswith("#"):
             i += 1
             continue
         start = i
@@ -548,26 +558,30 @@ def _python_records(data: pl.Series, first_line: int, comments: bool, name: str)
         texts.append(buffer)
         counts.append(len(cells))
         blanks.append(not any(c.strip(STRIP_CHARS + '"') for c in cells))
-        multis.append(i > start)
+        extras.append(i - start)
         i += 1
     frame = pl.DataFrame(
-        {LINE: starts, "text": texts, "blank": blanks, "multi": multis, "fields": counts},
+        {LINE: starts, "text": texts, "extra": extras, "blank": blanks, "fields": counts},
         schema={
             LINE: pl.Int64,
             "text": pl.String,
+            "extra": pl.Int64,
             "blank": pl.Boolean,
-            "multi": pl.Boolean,
             "fields": pl.Int64,
         },
     )
-    flag = pl.col("multi") | pl.col("text").str.contains(needs_normalizing_pattern())
-    return frame.with_columns(flag.alias("flag")).drop("multi")
+    text = pl.col("text")
+    return frame.with_columns(
+        (text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)).alias("comment"),
+        ((pl.col("extra") > 0) | text.str.contains(needs_normalizing_pattern())).alias("flag"),
+    )
 
 
 def _check_ragged(records: pl.DataFrame, width: int, name: str, header_line: int) -> None:
+    """Raise for the records with more or fewer cells than the header (blank rows and comments aside)."""
     if "fields" not in records.columns:
         records = _with_field_counts(records)
-    bad = records.filter(~pl.col("blank") & (pl.col("fields") != width))
+    bad = records.filter(~pl.col("blank") & ~pl.col("comment") & (pl.col("fields") != width))
     if bad.height == 0:
         return
     problems = [
@@ -599,14 +613,24 @@ def _polars_error_line(message: str, data: pl.Series, first_line: int) -> int | 
     return None if hits.height == 0 else first_line + int(hits.item(0, "i"))
 
 
-def _odd_quote_line(data: pl.Series, first_line: int, comments: bool) -> int | None:
+def _odd_quote_line(data: pl.Series, first_line: int) -> int | None:
     """The first line with an odd number of quotes (a stray quote), or None."""
-    text = pl.col("line")
-    odd = text.str.count_matches('"', literal=True) % 2 == 1
-    if comments:
-        odd = odd & ~text.str.starts_with("#")
+    odd = pl.col("line").str.count_matches('"', literal=True) % 2 == 1
     hits = pl.DataFrame({"line": data}).with_row_index("i").filter(odd)
     return None if hits.height == 0 else first_line + int(hits.item(0, "i"))
+
+
+def _agree(records: pl.DataFrame, frame: pl.DataFrame, names: Sequence[str]) -> bool:
+    """Do our records match the rows polars read: their number, and the line breaks in cells?"""
+    if records.height != frame.height:
+        return False
+    extra = records.get_column("extra")
+    if not (extra > 0).any():  # no quoted line break: each record is one line
+        return True
+    inside = frame.select(
+        pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in names)
+    ).to_series()
+    return bool((extra == inside.cast(pl.Int64)).all())
 
 
 class _NotUtf8(Exception):
@@ -633,66 +657,78 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _read_csv_source(name: str, source: _Source) -> RawTable:
-    records = _head_records(source.head)
-    if not records:
-        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
-    header = _pick_header(records)
-    headers = [_display_header(c) for c in header.cells]
-    _check_duplicate_headers(name, headers, header.start)
-    width = len(headers)
-    names = [_column_name(headers, i) for i in range(width)]
-    id_index = _branch_id_index(headers)
-    comments = id_index == 0
+def _polars_csv(
+    source: _Source, names: list[str], skip: int, line_comments: bool, truncate: bool
+) -> pl.DataFrame:
+    return pl.read_csv(
+        source.data,
+        has_header=True,
+        skip_lines=skip,
+        infer_schema=False,
+        new_columns=names,
+        raise_if_empty=False,
+        quote_char='"',
+        comment_prefix="#" if line_comments else None,
+        row_index_name=LINE,
+        truncate_ragged_lines=truncate,
+    )
+
+
+def _parse_error(name: str, exc: Exception, data: pl.Series, first_line: int) -> DataError:
+    message = str(exc).split("\n", 1)[0]
+    line = _polars_error_line(str(exc), data, first_line)
+    if line is None:
+        odd = _odd_quote_line(data, first_line)
+        if odd is not None:
+            line, message = odd, f'line {odd} has an unbalanced quote (")'
+    return DataError(
+        [
+            Problem(
+                f"cannot parse the file as CSV: {message}",
+                file=name,
+                line=line,
+                hint='check the quotes (") on that line: a quote inside a quoted cell must be doubled',
+                code="csv-parse",
+            )
+        ]
+    )
+
+
+def _parse_csv(
+    name: str, source: _Source, names: list[str], header: _HeadRecord, comments: bool, line_comments: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """polars' rows and our records (LINE, blank, flag) for them; raises DataError when unreadable.
+
+    Comment rows are read as records (``line_comments`` False: an Excel-written comment row may
+    hold a quoted line break) or skipped as whole lines (True: a hand-written comment may hold
+    a stray quote or many commas).
+    """
+    width = len(names)
     first_line = header.end + 1
+    skip = header.start - 1
     try:
-        frame = pl.read_csv(
-            source.data,
-            has_header=True,
-            skip_lines=header.start - 1,
-            infer_schema=False,
-            new_columns=names,
-            raise_if_empty=False,
-            comment_prefix="#" if comments else None,
-            quote_char='"',
-            row_index_name=LINE,
-        )
+        frame = _polars_csv(source, names, skip, line_comments, truncate=False)
     except Exception as exc:  # polars raises several kinds: find out why, and where
         if not source.checked and not _is_utf8(Path(name)):
             raise _NotUtf8 from None
         data = pl.read_lines(source.data).get_column("line").slice(header.end)
-        recs = _csv_records(data, first_line, comments)
-        _check_ragged(
-            recs if recs is not None else _python_records(data, first_line, comments, name),
-            width,
-            name,
-            header.start,
-        )
-        message = str(exc).split("\n", 1)[0]
-        line = _polars_error_line(str(exc), data, first_line)
-        if line is None:
-            odd = _odd_quote_line(data, first_line, comments)
-            if odd is not None:
-                line, message = odd, f'line {odd} has an unbalanced quote (")'
-        raise DataError(
-            [
-                Problem(
-                    f"cannot parse the file as CSV: {message}",
-                    file=name,
-                    line=line,
-                    hint='check the quotes (") on that line: a quote inside a quoted cell must be doubled',
-                    code="csv-parse",
-                )
-            ]
-        ) from None
+        recs = _csv_records(data, first_line, comments, line_comments)
+        exact = recs if recs is not None else _python_records(data, first_line, comments, line_comments, name)
+        _check_ragged(exact, width, name, header.start)
+        if "more fields" not in str(exc):
+            raise _parse_error(name, exc, data, first_line) from None
+        try:  # only comment rows are too long: let polars cut them
+            frame = _polars_csv(source, names, skip, line_comments, truncate=True)
+        except Exception:
+            raise _parse_error(name, exc, data, first_line) from None
     if frame.width != width + 1:  # pragma: no cover - polars and the header parse disagree
         raise DataError([Problem("cannot parse the header row", file=name, line=header.start)])
     data = pl.read_lines(source.data).get_column("line").slice(header.end)
-    recs = _csv_records(data, first_line, comments)
-    if recs is None or recs.height != frame.height:
-        recs = _python_records(data, first_line, comments, name)
+    recs = _csv_records(data, first_line, comments, line_comments)
+    if recs is None or not _agree(recs, frame, names):
+        recs = _python_records(data, first_line, comments, line_comments, name)
         _check_ragged(recs, width, name, header.start)
-        if recs.height != frame.height:
+        if not _agree(recs, frame, names):
             raise DataError(
                 [
                     Problem(
@@ -710,8 +746,47 @@ def _read_csv_source(name: str, source: _Source) -> RawTable:
         short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
         if short.any():
             _check_ragged(recs.filter(short), width, name, header.start)
-    del data
-    recs = recs.select(LINE, "blank", "flag")
+    return frame, recs.select(LINE, "blank", "flag")
+
+
+def _read_csv_source(name: str, source: _Source) -> RawTable:
+    records = _head_records(source.head)
+    if not records:
+        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+    header = _pick_header(records)
+    headers = [_display_header(c) for c in header.cells]
+    _check_duplicate_headers(name, headers, header.start)
+    names = [_column_name(headers, i) for i in range(len(headers))]
+    id_index = _branch_id_index(headers)
+    comments = id_index == 0
+    first_line = header.end + 1
+    try:
+        frame, recs = _parse_csv(name, source, names, header, comments, line_comments=False)
+    except DataError:
+        if not comments:
+            raise
+        try:  # hand-written comment lines may hold what a CSV record may not
+            frame, recs = _parse_csv(name, source, names, header, comments, line_comments=True)
+        except DataError:
+            pass
+        else:
+            return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line)
+        raise
+    return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line)
+
+
+def _finish_csv(
+    name: str,
+    source: _Source,
+    headers: list[str],
+    names: list[str],
+    header: _HeadRecord,
+    id_index: int | None,
+    frame: pl.DataFrame,
+    recs: pl.DataFrame,
+    first_line: int,
+) -> RawTable:
+    """Line numbers, blank rows, normalisation and comment rows of a parsed CSV."""
     lines = recs.get_column(LINE)
     if lines.equals(
         pl.int_range(first_line, first_line + recs.height, dtype=pl.Int64, eager=True).alias(LINE)

@@ -61,8 +61,12 @@ def run_score(
     *,
     near: float = DEFAULT_NEAR,
     by: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ScoreRun:
-    """Load criteria (paths, built-in names or models) and a data file, then score and rank it."""
+    """Load criteria (paths, built-in names or models) and a data file, then score and rank it.
+
+    ``columns``: keep only these result columns (see :func:`wuxing_cli.engine.score.score`).
+    """
     options = options or LoadOptions()
     models = _models(criteria)
     data = load_assessment(
@@ -74,16 +78,17 @@ def run_score(
         strict=options.strict,
         skip_invalid=options.skip_invalid,
     )
-    return score_assessment(models, data, near=near, by=by)
+    return score_assessment(models, data, near=near, by=by, columns=columns)
 
 
 def score_assessment(
-    criteria: Sequence[Criteria], data: Assessment, *, near: float = DEFAULT_NEAR, by: str | None = None
+    criteria: Sequence[Criteria], data: Assessment, *, near: float = DEFAULT_NEAR, by: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ScoreRun:
-    """Score an already loaded assessment."""
+    """Score an already loaded assessment (``columns``: as in :func:`wuxing_cli.engine.score.score`)."""
     if not data.parts:
         raise DataError(_all_rejected(data))
-    frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by)
+    frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by, columns=columns)
     used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)] or list(criteria)
     from .engine.history import unchecked_tenure_warnings
 

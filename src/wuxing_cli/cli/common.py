@@ -6,13 +6,15 @@ command bodies so that ``wuxing --help`` and ``wuxing validate`` start fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
 import sys
 import tempfile
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -208,3 +210,83 @@ def print_warnings(warnings: Sequence[Problem], quiet: bool, verbose: bool = Fal
     report_problems(shown)
     if len(shown) < len(warnings):
         sys.stderr.write(f"… and {len(warnings) - len(shown)} more warnings (--verbose lists them all)\n")
+
+
+class _Progress:
+    """A transient spinner with the elapsed time on stderr, shown only once a step runs long."""
+
+    def __init__(self, label: str, delay: float) -> None:
+        import threading
+
+        self._label = label
+        self._started = time.monotonic()
+        self._text = ""
+        self._lock = threading.Lock()
+        self._live: Any = None
+        self._task: Any = None
+        timer = threading.Timer(delay, self._start)
+        timer.daemon = True
+        self._timer: threading.Timer | None = timer
+        timer.start()
+
+    def __call__(self, text: str) -> None:
+        """Name the current step (``reading``, ``scoring``, ``writing`` …)."""
+        with self._lock:
+            self._text = text
+            if self._live is not None:
+                self._live.update(self._task, description=self._description())
+
+    def _description(self) -> str:
+        return f"{self._label}: {self._text}" if self._text else self._label
+
+    def _start(self) -> None:
+        from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
+        from rich.text import Text
+
+        started = self._started
+
+        class Elapsed(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                return Text(f"{time.monotonic() - started:.0f} s", style="progress.elapsed")
+
+        with self._lock:
+            if self._timer is None:  # already closed
+                return
+            live = Progress(SpinnerColumn(), TextColumn("{task.description}"), Elapsed(),
+                            console=make_console(stderr=True), transient=True,
+                            redirect_stdout=False, redirect_stderr=False)
+            self._task = live.add_task(self._description(), total=None)
+            live.start()
+            self._live = live
+
+    def close(self) -> None:
+        with self._lock:
+            timer, self._timer = self._timer, None
+            live, self._live = self._live, None
+        if timer is not None:
+            timer.cancel()
+        if live is not None:
+            live.stop()
+
+
+def _no_progress(text: str) -> None:
+    del text
+
+
+@contextlib.contextmanager
+def progress(label: str, *, delay: float = 1.0, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """Show a spinner on stderr while the block runs, if it runs longer than ``delay`` seconds.
+
+    Yields a function naming the current step. Off (and rich not even imported) when stderr is
+    not a terminal, so pipes, CI logs and tests see nothing; ``WUXING_PROGRESS=0`` turns it off too.
+    Nothing else may write to the terminal inside the block (print warnings after it; pass
+    ``enabled=False`` around output written to stdout).
+    """
+    if not enabled or not sys.stderr.isatty() or os.environ.get("WUXING_PROGRESS", "1") == "0":
+        yield _no_progress
+        return
+    indicator = _Progress(label, delay)
+    try:
+        yield indicator
+    finally:
+        indicator.close()

@@ -12,8 +12,8 @@ from . import app
 from .common import (
     CriteriaOpt,
     EncodingOpt,
-    LangOption,
     LangOpt,
+    LangOption,
     NearOpt,
     Output,
     OutputOpt,
@@ -25,6 +25,7 @@ from .common import (
     VerboseOpt,
     guarded,
     print_warnings,
+    progress,
 )
 
 
@@ -108,36 +109,47 @@ def score(
 
       wuxing score data.csv --by township -f json
     """
-    from ..pipeline import LoadOptions, run_score
+    from ..engine.score import STAR_RESULTS, result_columns
+    from ..io.criteria_loader import load_criteria_set
+    from ..pipeline import LoadOptions, criteria_names, run_score
     from ..report import score_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
     from .options import check_by
 
     out = Output(output, inputs=[data])
-    run = run_score(
-        data,
-        criteria,
-        LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid),
-        near=near,
-        by=check_by(by),
-    )
+    models = load_criteria_set(criteria_names(criteria))
+    # Keep only the result columns the format reads: sorting into rank order then moves less data.
+    tabular = fmt in (ScoreFormat.csv, ScoreFormat.xlsx, ScoreFormat.parquet)
+    columns = result_columns(models, star_results=("points", "earned", "awarded") if tabular else STAR_RESULTS)
+    with progress(f"wuxing score {data.name}") as step:
+        step("reading and scoring")
+        run = run_score(
+            data,
+            models,
+            LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid),
+            near=near,
+            by=check_by(by),
+            columns=columns,
+        )
     print_warnings(run.warnings, quiet, verbose)
     language = Lang(lang.value)
-    if fmt is ScoreFormat.table:
-        out.renderable(score_out.score_renderable(run, language))
-    elif fmt is ScoreFormat.csv:
-        out.data(csv_bytes(score_out.score_frame(run)))
-    elif fmt is ScoreFormat.json:
-        out.text(json_text(score_out.score_document(run)))
-    elif fmt is ScoreFormat.md:
-        out.text(score_out.score_markdown(run, language))
-    elif fmt is ScoreFormat.xlsx:
-        frame = score_out.score_frame(run)
-        out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
-    elif fmt is ScoreFormat.parquet:
-        frame = score_out.score_frame(run)
-        out.file(lambda path: parquet_write(frame, path), fmt.value)
+    with progress(f"wuxing score {data.name}", enabled=not out.is_stdout) as step:
+        step("writing")
+        if fmt is ScoreFormat.table:
+            out.renderable(score_out.score_renderable(run, language))
+        elif fmt is ScoreFormat.csv:
+            out.data(csv_bytes(score_out.score_frame(run)))
+        elif fmt is ScoreFormat.json:
+            out.text(json_text(score_out.score_document(run)))
+        elif fmt is ScoreFormat.md:
+            out.text(score_out.score_markdown(run, language))
+        elif fmt is ScoreFormat.xlsx:
+            frame = score_out.score_frame(run)
+            out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
+        elif fmt is ScoreFormat.parquet:
+            frame = score_out.score_frame(run)
+            out.file(lambda path: parquet_write(frame, path), fmt.value)
 
 
 @app.command()

@@ -8,10 +8,12 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from ..errors import Problem, UsageError
+
+if TYPE_CHECKING:  # polars is imported where frames are handled: `wuxing validate` starts without it
+    import polars as pl
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,6 +23,8 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
 
     Only String columns are touched: numbers such as -3.5 stay numbers.
     """
+    import polars as pl
+
     exprs = [
         pl.when(_formula_like(pl.col(name)))
         .then(pl.lit("'") + pl.col(name))

@@ -39,5 +39,14 @@ from . import analysis, bulletin, core, forms, history, tools  # noqa: E402,F401
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Commands funnel their own errors (``cli.common.guarded``); this net catches what escapes before a
+    command runs (option parsing, imports), so that even then a bug is one line, not a traceback.
+    """
+    try:
+        app()
+    except Exception as exc:
+        from .common import _bug
+
+        sys.exit(_bug(exc))

@@ -123,7 +123,15 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(143) from None
         except BrokenPipeError:
             raise typer.Exit(EXIT_OK) from None
+        except MemoryError:
+            sys.stderr.write("wuxing: error: out of memory — the input is too large for this computer; "
+                             "split the file (e.g. by county) or use a machine with more memory\n")
+            raise typer.Exit(EXIT_INVALID) from None
         except Exception as exc:  # the bug funnel: everything else is our fault
+            raise typer.Exit(_bug(exc)) from None
+        except BaseException as exc:  # a Rust panic in polars (pyo3 PanicException) is a BaseException
+            if isinstance(exc, SystemExit | GeneratorExit):
+                raise
             raise typer.Exit(_bug(exc)) from None
         finally:
             if previous is not None:
@@ -133,13 +141,23 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def _bug(exc: BaseException) -> int:
-    fd, path = tempfile.mkstemp(prefix="wuxing-crash-", suffix=".txt")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("wuxing " + " ".join(sys.argv[1:]) + "\n\n")
-        traceback.print_exception(exc, file=handle)
+    """Save the traceback to a file and print ONE line: it is a bug, where the traceback is, how to report it."""
+    from .._version import __version__
+
+    summary = " ".join(str(exc).split())  # a multi-line message stays on the one line
+    summary = f"{type(exc).__name__}: {summary[:200]}" if summary else type(exc).__name__
+    try:
+        fd, path = tempfile.mkstemp(prefix="wuxing-crash-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"wuxing {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n")
+            handle.write("command: wuxing " + " ".join(sys.argv[1:]) + "\n\n")
+            traceback.print_exception(exc, file=handle)
+        where = f"the full traceback is in {path}"
+    except OSError as err:  # no writable temp folder: still one line, still no traceback on screen
+        where = f"the traceback could not be saved ({err.strerror or err})"
     sys.stderr.write(
-        f"wuxing: internal error ({type(exc).__name__}: {exc}). This is a bug in wuxing, not in your files.\n"
-        f"The full traceback was written to {path}; please report it with that file attached.\n"
+        f"wuxing: internal error ({summary}) — this is a bug in wuxing {__version__}, not in your files; "
+        f"{where}; please report it to the wuxing maintainers with that file and the command you ran.\n"
     )
     return EXIT_BUG
 

@@ -28,7 +28,11 @@ PEAK_MB = 400  # `wuxing validate` alone peaks near 60 MB
 
 
 def run_measured(args: list[str], cwd: Path) -> tuple[int, str, float, float]:
-    """Run the CLI in a child that reports its own peak RSS; returns (exit, stderr+stdout, seconds, MB)."""
+    """Run the CLI in a child that reports its own peak RSS; returns (exit, stderr+stdout, seconds, MB).
+
+    The peak is the child's VmHWM (Linux): ``ru_maxrss`` survives exec and would report the parent's
+    (pytest's) size when it was forked from a large process.
+    """
     code = (
         "import resource, sys\n"
         "from wuxing_cli.cli import app\n"
@@ -38,7 +42,12 @@ def run_measured(args: list[str], cwd: Path) -> tuple[int, str, float, float]:
         "    status = exc.code if isinstance(exc.code, int) else 1\n"
         "else:\n"
         "    status = 0\n"
-        "sys.stderr.write(f'\\nPEAK_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        "try:\n"
+        "    status_text = open('/proc/self/status').read()\n"
+        "    peak = next(int(l.split()[1]) for l in status_text.splitlines() if l.startswith('VmHWM:'))\n"
+        "except OSError:\n"
+        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "sys.stderr.write(f'\\nPEAK_KB={peak}\\n')\n"
         "sys.exit(status)\n"
     )
     start = time.perf_counter()

@@ -50,10 +50,10 @@ def synth(
 
       wuxing synth -c rural --period 2024-Q1 --period 2024-Q2 -o county-{period}.csv   (one file per period)
     """
-    from ..io.criteria_loader import load_criteria_set
-    from ..pipeline import criteria_names
     import polars as pl
 
+    from ..io.criteria_loader import load_criteria_set
+    from ..pipeline import criteria_names
     from ..synth import synthesize, write_table
 
     models = load_criteria_set(criteria_names(criteria))

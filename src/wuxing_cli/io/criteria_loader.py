@@ -79,7 +79,8 @@ def display_path(path: Path) -> str:
 def read_criteria(name: str) -> LoadedCriteria:
     """Read and check one criteria file; never raises for problems inside the file."""
     path = resolve_criteria_path(name)
-    shown = display_path(path) if Path(name).exists() else name if path.name == name else display_path(path)
+    # a built-in name is shown as given ("rural"), a file as a path relative to the working folder
+    shown = display_path(path) if Path(name).exists() else name
     too_large = [Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a criteria file is a few KB",
                          file=shown, code="yaml-too-large")]
     try:

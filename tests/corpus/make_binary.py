@@ -4,12 +4,14 @@
 
 Writes data/*.xlsx (a good workbook, a header-only one, one with bad cells, one cut in half, a CSV named
 .xlsx, a zip that is no workbook), data/gbk.csv (valid GB18030), data/bom-gbk-mix.csv (a UTF-8 BOM, then
-a GBK line), data/utf8-invalid-byte.csv (UTF-8 with a damaged byte on line 3) and
-criteria/gbk-encoded.yaml (base.yaml saved as GBK). The text cases are plain files: edit them directly.
+a GBK line), data/utf8-invalid-byte.csv (UTF-8 with a damaged byte on line 3), data/utf16.csv,
+data/old-format.xls (an OLE2 header), data/crlf.csv and data/cr-only.csv (Windows and old Mac line
+ends) and criteria/gbk-encoded.yaml (base.yaml saved as GBK). The text cases are plain files: edit them directly.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import zipfile
 from pathlib import Path
@@ -28,7 +30,7 @@ ROWS = [
 
 def workbook(name: str, lines: list[str]) -> None:
     book = xlsxwriter.Workbook(str(DATA / name))
-    book.set_properties({"created": None})
+    book.set_properties({"created": datetime.datetime(2000, 1, 1)})  # reproducible bytes
     sheet = book.add_worksheet("Sheet1")
     for r, line in enumerate(lines):
         for c, value in enumerate(line.split(",")):
@@ -54,6 +56,13 @@ def main() -> None:
         b"\xef\xbb\xbf" + (HEADER + "\n" + ROWS[0] + "\n").encode() + (ROWS[1] + "\n").encode("gbk"))
     damaged = b"002,\xe4\xb9\x99\xff\x9d\x91," + ROWS[1].split(",", 2)[2].encode() + b"\n"
     (DATA / "utf8-invalid-byte.csv").write_bytes((HEADER + "\n" + ROWS[0] + "\n").encode() + damaged)
+
+    ok = "\n".join([HEADER, *ROWS]) + "\n"
+    (DATA / "utf16.csv").write_bytes(ok.encode("utf-16"))
+    (DATA / "old-format.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    bad = [HEADER, ROWS[0].replace(",55,", ",abc,"), ROWS[1], ROWS[2].replace(",96,", ",196,")]
+    (DATA / "crlf.csv").write_bytes(("\r\n".join(bad) + "\r\n").encode())
+    (DATA / "cr-only.csv").write_bytes(("\r".join(bad) + "\r").encode())
 
     base = (HERE / "base.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
     head = "# case gbk-encoded: the criteria file saved as GBK, not UTF-8\n#\n"

@@ -108,3 +108,33 @@ def test_interrupted_write_keeps_old_file_and_no_litter(tmp_path: Path, sig: int
     assert b"Traceback" not in err
     assert target.read_text() == "old content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_cli_run_keeps_old_output_and_no_litter(tmp_path: Path, sig: int) -> None:
+    """A real `wuxing score -f xlsx -o` interrupted while it writes a large workbook (issue 6 §4).
+
+    The signal is sent once the temporary file exists beside the target, i.e. during the write.
+    """
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"), NO_COLOR="1")
+    wuxing = [sys.executable, "-m", "wuxing_cli"]
+    subprocess.run([*wuxing, "synth", "-n", "15000", "--seed", "5", "-o", "big.csv"], cwd=tmp_path, env=env,
+                   check=True, capture_output=True, timeout=120)
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"old workbook")
+    proc = subprocess.Popen([*wuxing, "score", "big.csv", "-f", "xlsx", "-o", "out.xlsx", "-q"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.xlsx.*.wuxing-tmp")):
+        assert proc.poll() is None, "the run ended before it started writing: make the input larger"
+        assert time.monotonic() < deadline, "no temporary file appeared"
+        time.sleep(0.01)
+    time.sleep(0.2)  # well inside the write (it takes seconds)
+    assert proc.poll() is None, "the write finished before the signal: make the input larger"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert b"Traceback" not in err and out == b""
+    assert err.decode().strip() == ("interrupted" if sig == signal.SIGINT else "terminated")
+    assert target.read_bytes() == b"old workbook"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.xlsx"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -65,27 +67,74 @@ def atomic_path(output: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``output``; rename it into place only if the block succeeds.
 
     An exception, Ctrl-C or SIGTERM (turned into an exception by the CLI) leaves the old file intact
-    and no temporary file behind.
+    and no temporary file behind. An existing target that is not a regular file (``-o /dev/null``,
+    ``/dev/stdout``, a FIFO) cannot be replaced by a rename — that would swap the device for a file —
+    so the finished temporary file is copied into it instead. A folder that cannot be written, a full
+    disk or a closed pipe is a usage error naming the path, not a crash.
     """
+    if _special_file(output):
+        with _copied_into(output) as tmp:
+            yield tmp
+        return
     output = output.resolve()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".wuxing-tmp", dir=output.parent)
-    os.close(fd)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".wuxing-tmp", dir=output.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     tmp = Path(tmp_name)
     try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        if output.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, output.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, output)
+        try:
+            yield tmp
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            if output.exists():
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, output.stat().st_mode & 0o777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, output)
+        except OSError as exc:
+            raise _cannot_write(output, exc) from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _special_file(path: Path) -> bool:
+    """An existing path that is neither a regular file nor a folder: a device, FIFO, socket or terminal."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+@contextlib.contextmanager
+def _copied_into(output: Path) -> Iterator[Path]:
+    """Build the output in the temporary folder, then copy it into the device or pipe ``output``."""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix="wuxing-out-", suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(Path(tempfile.gettempdir()), exc) from None
+    tmp = Path(tmp_name)
+    try:
+        try:
+            yield tmp
+            with open(tmp, "rb") as source, open(output, "wb") as target:
+                shutil.copyfileobj(source, target)
+        except OSError as exc:
+            raise _cannot_write(output, exc) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _cannot_write(path: Path, exc: OSError) -> UsageError:
+    return UsageError([Problem(f"cannot write '{path}': {exc.strerror or exc}", code="output-write",
+                               hint="check that the folder exists and is writable, and that the disk has space")])
 
 
 def write_bytes(output: Path | None, data: bytes) -> None:

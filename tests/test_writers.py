@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from wuxing_cli.errors import UsageError
-from wuxing_cli.io.writers import atomic_path, check_output_path, neutralise, write_bytes
+from wuxing_cli.io.writers import atomic_path, check_output_path, neutralise, write_bytes, write_with
 from wuxing_cli.report.tabular import csv_bytes, xlsx_write
 
 
@@ -138,3 +138,54 @@ def test_interrupted_cli_run_keeps_old_output_and_no_litter(tmp_path: Path, sig:
     assert err.decode().strip() == ("interrupted" if sig == signal.SIGINT else "terminated")
     assert target.read_bytes() == b"old workbook"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.xlsx"]
+
+
+def test_a_device_or_pipe_target_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """`-o /dev/null` must not swap the device for a regular file (as root it could); a FIFO gets the bytes."""
+    import stat
+    import threading
+
+    if not Path("/dev/null").exists():
+        pytest.skip("no /dev/null")
+    write_bytes(Path("/dev/null"), b"discarded")
+    write_with(Path("/dev/null"), lambda path: path.write_bytes(b"workbook"))
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_bytes(fifo, b"through the pipe")
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_an_unwritable_folder_or_a_full_disk_is_a_usage_error(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+
+    def full(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(UsageError, match="No space left on device"):
+        write_with(target, full)
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    if Path("/dev/full").exists():
+        with pytest.raises(UsageError, match="cannot write '/dev/full'"):
+            write_bytes(Path("/dev/full"), b"x" * 100_000)
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(UsageError, match="Permission denied"):
+        write_bytes(target, b"new")
+    assert target.read_text() == "old"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import signal
 import sys
@@ -64,7 +65,15 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat missing values 
 SkipInvalidOpt = Annotated[
     bool, typer.Option("--skip-invalid", help="Reject invalid rows, score the rest and list the rejected rows.")
 ]
-NearOpt = Annotated[float, typer.Option("--near", help="Points from the pass mark that count as within reach.")]
+def _near_points(value: float) -> float:
+    """``--near`` is a number of points: finite and not negative (nan would silently list no near miss)."""
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"{value:g} is not a number of points (0 or more)")
+    return value
+
+
+NearOpt = Annotated[float, typer.Option("--near", help="Points from the pass mark that count as within reach.",
+                                        callback=_near_points)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings, only results and errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every warning (default: the first 10).")]
 WARNINGS_SHOWN = 10

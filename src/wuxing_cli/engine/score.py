@@ -186,15 +186,36 @@ def score(
     indicator-level columns are then computed but never materialised, and sorting into rank order
     moves far less data (a wide frame's random gather dominates the run time on large files).
     """
-    frames = [score_lazy(c, f, near=near) for c, f in parts]
-    if not frames:
+    if not parts:
         raise ValueError("nothing to score")
-    if columns is not None:
+    if columns is None:
+        frames = [score_lazy(c, f, near=near) for c, f in parts]
+    else:
         keep = {*columns, "branch_id", "stars", "total_points", *([by] if by else [])}
-        frames = [f.select([c for c in f.collect_schema() if c in keep]) for f in frames]
+        frames = [_narrow_scores(c, f, near, keep) for c, f in parts]
     stacked = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     for name in RESERVED:
         if name not in stacked.collect_schema():
             stacked = stacked.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     ranked = rank_branches(stacked, by=by)
-    return ranked.collect()
+    return ranked.collect(engine="in-memory")
+
+
+#: Rows scored at a time when only some result columns are kept: the indicator-level columns of
+#: one batch (≈ 125 × 8 bytes a row for a wide criteria) are all that is ever in memory at once.
+SCORE_BATCH = 131_072
+
+
+def _narrow_scores(
+    criteria: Criteria, frame: pl.DataFrame | pl.LazyFrame, near: float, keep: set[str]
+) -> pl.LazyFrame:
+    """The kept columns of the scores of ``frame``, computed in row batches (scoring is row-wise)."""
+    def narrow(part: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+        lf = score_lazy(criteria, part, near=near)
+        return lf.select([c for c in lf.collect_schema() if c in keep])
+
+    if isinstance(frame, pl.LazyFrame) or frame.height <= SCORE_BATCH:
+        return narrow(frame)
+    done = [narrow(frame.slice(start, SCORE_BATCH)).collect(engine="in-memory")
+            for start in range(0, frame.height, SCORE_BATCH)]
+    return pl.concat(done, rechunk=False).lazy()

@@ -17,12 +17,9 @@ from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
 from wuxing_cli.io.cells import (
     EMPTY,
     STRIP_CHARS,
-    bounded_expr,
     describe_reason,
-    needs_normalizing_pattern,
     normalize_expr,
     parse_cell,
-    plain_cast_expr,
     value_expr,
 )
 from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
@@ -84,17 +81,42 @@ _RESERVED_LABELS = {
 
 @dataclass(frozen=True)
 class RawTable:
-    """A data file read as text: every cell NFKC-normalised, trimmed, and null when empty."""
+    """A data file read as text: every cell NFKC-normalised, trimmed, and null when empty.
+
+    Internally (``dictionary`` set) most columns are *coded*: UInt32 codes into ``dictionary``,
+    the file's distinct cell texts, normalised. Normalising and parsing then happen once per
+    distinct text rather than once per cell, and the frame takes 4 bytes a cell instead of a
+    string's 16. :func:`read_raw` always returns plain String columns (:meth:`decoded`).
+    """
 
     path: str
     headers: list[str]  # as written (trimmed; line breaks inside a header become one space)
     frame: pl.DataFrame  # one String column per header (named by it; "__column_N" when blank) + LINE
     encoding: str  # "utf-8", "utf-8-sig", "gb18030" (or the codec asked for), "xlsx"
     header_line: int = 1  # physical line (or Excel row) of the header
+    dictionary: pl.Series | None = None  # the texts of the coded (UInt32) columns, by code
 
     def column_name(self, index: int) -> str:
         """Name in ``frame`` of the 0-based column ``index``."""
         return _column_name(self.headers, index)
+
+    def is_coded(self, name: str) -> bool:
+        return self.dictionary is not None and self.frame.schema[name] == pl.UInt32
+
+    def text(self, name: str) -> pl.Expr:
+        """The (normalised) text of column ``name``, coded or not."""
+        if self.is_coded(name):
+            assert self.dictionary is not None
+            return pl.lit(self.dictionary).gather(pl.col(name)).alias(name)
+        return pl.col(name)
+
+    def decoded(self) -> RawTable:
+        """The same table with every column as text."""
+        if self.dictionary is None:
+            return self
+        names = [c for c in self.frame.columns if c != LINE]
+        frame = self.frame.select(pl.col(LINE), *(self.text(c) for c in names))
+        return RawTable(self.path, self.headers, frame, self.encoding, self.header_line)
 
 
 @dataclass(frozen=True)
@@ -195,6 +217,11 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = Non
     Raises DataError for an unreadable, empty, header-only, badly encoded or ragged file and for
     duplicate headers; UsageError for an unknown ``encoding`` or ``sheet``.
     """
+    return _read_coded(path, encoding=encoding, sheet=sheet).decoded()
+
+
+def _read_coded(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> RawTable:
+    """:func:`read_raw` with the columns other than the branch id and name coded (see RawTable)."""
     path = Path(path)
     name = str(path)
     try:
@@ -231,7 +258,7 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = Non
             ]
         )
     if suffix in _EXCEL_SUFFIXES or magic.startswith(b"PK\x03\x04"):  # .xlsx is a zip file
-        return _read_excel(path, sheet)
+        return _encode(_read_excel(path, sheet))
     return _read_csv(path, encoding)
 
 
@@ -455,7 +482,7 @@ def _branch_id_index(headers: Sequence[str]) -> int | None:
 def _csv_records(
     data: pl.Series, first_line: int, comments: bool, line_comments: bool
 ) -> pl.DataFrame | None:
-    """Per record of the data lines: LINE, text, extra lines, blank, comment, may-need-normalising.
+    """Per record of the data lines: LINE, text, extra lines, blank, comment.
 
     Vectorised: a line starts a record when the quotes before it balance (polars reads quotes
     the same way, and refuses the files this would get wrong). Returns None when unsure, so the
@@ -491,8 +518,55 @@ def _csv_records(
         extra.alias("extra"),
         text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
         comment.alias("comment"),
-        ((extra > 0) | text.str.contains(needs_normalizing_pattern())).alias("flag"),
     )
+
+
+def _line_records(source: _Source, skip: int, comments: bool, line_comments: bool) -> pl.DataFrame | None:
+    """:func:`_csv_records` (LINE, blank, comment) when every record is one line, computed in one
+    streaming pass over the lines without keeping their text (the file may be large).
+
+    None when a line holds an odd number of quotes (a quoted line break, or a stray quote) or a
+    skipped comment line holds a quote: the exact, text-keeping path decides those.
+    """
+    text = pl.col("line")
+    flags = (
+        pl.scan_lines(source.data, row_index_name="i")
+        .slice(skip)
+        .select(
+            pl.col("i"),
+            (text.str.count_matches('"', literal=True) % 2 == 1).alias("odd"),
+            text.str.starts_with("#").alias("hash"),
+            text.str.contains('"', literal=True).alias("quoted"),
+            text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
+            (text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)).alias("comment"),
+        )
+        .collect(engine="streaming")
+    )
+    if line_comments:
+        hashed = flags.get_column("hash")
+        if (hashed & flags.get_column("quoted")).any():
+            return None
+        flags = flags.filter(~hashed)
+    if flags.get_column("odd").any():
+        return None
+    return flags.select((pl.col("i").cast(pl.Int64) + 1).alias(LINE), "blank", "comment")
+
+
+def _lines_at(source: _Source, lines: pl.Series) -> pl.DataFrame:
+    """LINE and "text" of the given 1-based physical lines, reading the file line by line."""
+    wanted = set(lines.to_list())
+    last = max(wanted, default=0)
+    found: list[int] = []
+    texts: list[str] = []
+    handle = open(source.data, "rb") if isinstance(source.data, str) else io.BytesIO(source.data)  # noqa: SIM115
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if number in wanted:
+                found.append(number)
+                texts.append(line.decode("utf-8", errors="replace").rstrip("\n").removesuffix("\r"))
+                if number >= last:
+                    break
+    return pl.DataFrame({LINE: found, "text": texts}, schema={LINE: pl.Int64, "text": pl.String})
 
 
 def _with_field_counts(records: pl.DataFrame) -> pl.DataFrame:
@@ -573,7 +647,6 @@ def _python_records(
     text = pl.col("text")
     return frame.with_columns(
         (text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)).alias("comment"),
-        ((pl.col("extra") > 0) | text.str.contains(needs_normalizing_pattern())).alias("flag"),
     )
 
 
@@ -628,7 +701,9 @@ def _agree(records: pl.DataFrame, frame: pl.DataFrame, names: Sequence[str]) -> 
     if not (extra > 0).any():  # no quoted line break: each record is one line
         return True
     inside = frame.select(
-        pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in names)
+        pl.sum_horizontal(
+            pl.col(c).cast(pl.String).str.count_matches("\n", literal=True).fill_null(0) for c in names
+        )
     ).to_series()
     return bool((extra == inside.cast(pl.Int64)).all())
 
@@ -658,7 +733,8 @@ def _is_utf8(path: Path) -> bool:
 
 
 def _polars_csv(
-    source: _Source, names: list[str], skip: int, line_comments: bool, truncate: bool
+    source: _Source, names: list[str], skip: int, line_comments: bool, truncate: bool,
+    dtypes: dict[str, pl.DataType],
 ) -> pl.DataFrame:
     return pl.read_csv(
         source.data,
@@ -666,6 +742,7 @@ def _polars_csv(
         skip_lines=skip,
         infer_schema=False,
         new_columns=names,
+        schema_overrides=dtypes,
         raise_if_empty=False,
         quote_char='"',
         comment_prefix="#" if line_comments else None,
@@ -695,9 +772,10 @@ def _parse_error(name: str, exc: Exception, data: pl.Series, first_line: int) ->
 
 
 def _parse_csv(
-    name: str, source: _Source, names: list[str], header: _HeadRecord, comments: bool, line_comments: bool
+    name: str, source: _Source, names: list[str], header: _HeadRecord, comments: bool, line_comments: bool,
+    dtypes: dict[str, pl.DataType],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """polars' rows and our records (LINE, blank, flag) for them; raises DataError when unreadable.
+    """polars' rows and our records (LINE, blank) for them; raises DataError when unreadable.
 
     Comment rows are read as records (``line_comments`` False: an Excel-written comment row may
     hold a quoted line break) or skipped as whole lines (True: a hand-written comment may hold
@@ -707,7 +785,7 @@ def _parse_csv(
     first_line = header.end + 1
     skip = header.start - 1
     try:
-        frame = _polars_csv(source, names, skip, line_comments, truncate=False)
+        frame = _polars_csv(source, names, skip, line_comments, truncate=False, dtypes=dtypes)
     except Exception as exc:  # polars raises several kinds: find out why, and where
         if not source.checked and not _is_utf8(Path(name)):
             raise _NotUtf8 from None
@@ -718,11 +796,21 @@ def _parse_csv(
         if "more fields" not in str(exc):
             raise _parse_error(name, exc, data, first_line) from None
         try:  # only comment rows are too long: let polars cut them
-            frame = _polars_csv(source, names, skip, line_comments, truncate=True)
+            frame = _polars_csv(source, names, skip, line_comments, truncate=True, dtypes=dtypes)
         except Exception:
             raise _parse_error(name, exc, data, first_line) from None
     if frame.width != width + 1:  # pragma: no cover - polars and the header parse disagree
         raise DataError([Problem("cannot parse the header row", file=name, line=header.start)])
+    recs = _line_records(source, header.end, comments, line_comments)
+    if recs is not None and recs.height == frame.height:
+        # One line a record: the records need no text, and only short rows are counted.
+        last = pl.col(names[-1])
+        short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
+        if short.any():
+            suspects = recs.filter(short)
+            texts = _lines_at(source, suspects.get_column(LINE))
+            _check_ragged(suspects.join(texts, on=LINE, how="left"), width, name, header.start)
+        return frame, recs.select(LINE, "blank")
     data = pl.read_lines(source.data).get_column("line").slice(header.end)
     recs = _csv_records(data, first_line, comments, line_comments)
     if recs is None or not _agree(recs, frame, names):
@@ -746,7 +834,7 @@ def _parse_csv(
         short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
         if short.any():
             _check_ragged(recs.filter(short), width, name, header.start)
-    return frame, recs.select(LINE, "blank", "flag")
+    return frame, recs.select(LINE, "blank")
 
 
 def _read_csv_source(name: str, source: _Source) -> RawTable:
@@ -760,19 +848,31 @@ def _read_csv_source(name: str, source: _Source) -> RawTable:
     id_index = _branch_id_index(headers)
     comments = id_index == 0
     first_line = header.end + 1
+    categories = pl.Categories.random()
+    text = _text_columns(headers)
+    dtypes: dict[str, pl.DataType] = {
+        n: pl.Categorical(categories) for i, n in enumerate(names) if i not in text
+    }
     try:
-        frame, recs = _parse_csv(name, source, names, header, comments, line_comments=False)
+        frame, recs = _parse_csv(name, source, names, header, comments, line_comments=False, dtypes=dtypes)
     except DataError:
         if not comments:
             raise
         try:  # hand-written comment lines may hold what a CSV record may not
-            frame, recs = _parse_csv(name, source, names, header, comments, line_comments=True)
+            frame, recs = _parse_csv(name, source, names, header, comments, line_comments=True, dtypes=dtypes)
         except DataError:
             pass
         else:
             return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line)
         raise
     return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line)
+
+
+def _text_columns(headers: Sequence[str]) -> set[int]:
+    """Columns kept as text rather than coded: the branch id and name (one distinct value a row)."""
+    keys = [header_key(h) for h in headers]
+    wanted = {header_key(h) for h in (*RESERVED_HEADERS["branch_id"], *RESERVED_HEADERS["branch_name"])}
+    return {i for i, key in enumerate(keys) if key in wanted}
 
 
 def _finish_csv(
@@ -799,20 +899,7 @@ def _finish_csv(
     if blank.any():
         frame = frame.filter(~blank)
         recs = recs.filter(~blank)
-    # Normalise only the columns that need it, judged on the rows whose text may need it.
-    flags = recs.get_column("flag")
-    if flags.any():
-        sample = frame.filter(flags)
-        same = sample.select(
-            normalize_expr(pl.col(c)).eq_missing(pl.col(c)).all().alias(c) for c in names
-        ).row(0)
-        todo = [c for c, ok in zip(names, same, strict=True) if not ok]
-        if todo:
-            frame = frame.with_columns(normalize_expr(pl.col(c)).alias(c) for c in todo)
-            # a row of cells that were only spaces is empty too
-            emptied = frame.filter(flags).filter(pl.all_horizontal(pl.col(c).is_null() for c in names))
-            if emptied.height:
-                frame = frame.filter(~pl.col(LINE).is_in(emptied.get_column(LINE).implode()))
+    frame, dictionary = _normalise(frame, names)
     if id_index is not None:
         comment = frame.get_column(names[id_index]).str.starts_with("#").fill_null(False)
         if comment.any():
@@ -822,8 +909,80 @@ def _finish_csv(
             [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
         )
     return RawTable(
-        path=name, headers=headers, frame=frame, encoding=source.encoding, header_line=header.start
+        path=name,
+        headers=headers,
+        frame=frame,
+        encoding=source.encoding,
+        header_line=header.start,
+        dictionary=dictionary,
     )
+
+
+def _normalised(texts: pl.Series) -> pl.Series:
+    return texts.to_frame("t").select(normalize_expr(pl.col("t"))).to_series().rename(texts.name)
+
+
+def _normalise(frame: pl.DataFrame, names: Sequence[str]) -> tuple[pl.DataFrame, pl.Series | None]:
+    """NFKC, trim and empty → null for every cell; Categorical columns become codes (see RawTable).
+
+    A coded column is normalised once per distinct text (its dictionary entry). A text column is
+    only touched where a cell may change: non-ASCII (NFKC leaves ASCII alone), empty, or with
+    white space at either end. A row whose cells all become empty is dropped.
+    """
+    coded = [c for c in names if isinstance(frame.schema[c], pl.Categorical)]
+    dictionary: pl.Series | None = None
+    emptied = False
+    if coded:
+        categorical = frame.schema[coded[0]]
+        assert isinstance(categorical, pl.Categorical)
+        original = categorical.categories.to_series()
+        dictionary = _normalised(original)
+        # One chunk per column: an eager select on a frame whose columns are chunked differently
+        # realigns (copies) every column, even those it does not read.
+        frame = frame.with_columns(pl.col(c).to_physical() for c in coded).rechunk()
+        lost = original.is_not_null() & dictionary.is_null()
+        if lost.any():  # cells of only spaces, or "": now missing
+            gone = pl.lit(lost)
+            frame = frame.with_columns(
+                pl.when(gone.gather(pl.col(c))).then(None).otherwise(pl.col(c)).alias(c) for c in coded
+            )
+            emptied = True
+    for c in names:
+        if c in coded:
+            continue
+        column = frame.get_column(c)
+        size = column.str.len_bytes()
+        maybe = (size != column.str.len_chars()) | (size == 0) | column.str.contains(r"^[\t-\r ]|[\t-\r ]$")
+        count = maybe.sum()
+        if not count:
+            continue
+        if count * 4 < frame.height:
+            where = maybe.arg_true()
+            fixed = _normalised(column.gather(where))
+            column = column.scatter(where, fixed)
+        else:
+            fixed = column = _normalised(column)
+        emptied = emptied or fixed.null_count() > 0
+        frame = frame.with_columns(column.alias(c))
+    if emptied:
+        frame = frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in names))
+    return frame, dictionary
+
+
+def _encode(raw: RawTable) -> RawTable:
+    """A text RawTable (normalised) with its columns coded as :func:`_read_coded` returns them."""
+    text = _text_columns(raw.headers)
+    names = [raw.column_name(i) for i in range(len(raw.headers))]
+    coded = [n for i, n in enumerate(names) if i not in text and n in raw.frame.columns]
+    if not coded:
+        return raw
+    categories = pl.Categories.random()
+    # The texts must be taken while a Categorical column still holds the categories: they are
+    # freed with the last column that uses them.
+    frame = raw.frame.with_columns(pl.col(c).cast(pl.Categorical(categories)) for c in coded)
+    dictionary = categories.to_series()
+    frame = frame.with_columns(pl.col(c).to_physical() for c in coded)
+    return RawTable(raw.path, raw.headers, frame, raw.encoding, raw.header_line, dictionary=dictionary)
 
 
 def _drop_blank_and_comments(frame: pl.DataFrame, names: Sequence[str], id_index: int | None) -> pl.DataFrame:
@@ -1220,6 +1379,30 @@ def _default_value(crit: Criteria, fid: str, spec: FieldSpec) -> float | int | b
         ) from None
 
 
+def _typed_value(raw: RawTable, lookups: _Lookups, spec: FieldSpec, col: int) -> pl.Expr:
+    """The typed value of field column ``col`` (``__c<col>``); a coded column is parsed once per
+    distinct text, then looked up by code."""
+    if raw.is_coded(raw.column_name(col)):
+        return pl.lit(lookups.values(spec)).gather(pl.col(f"__c{col}"))
+    return value_expr(pl.col(f"__c{col}"), spec)
+
+
+class _Lookups:
+    """Typed values of a coded table's dictionary, per kind of field (type, bounds, allowed values)."""
+
+    def __init__(self, dictionary: pl.Series | None) -> None:
+        self._texts = pl.DataFrame({"t": dictionary if dictionary is not None else pl.Series([], dtype=pl.String)})
+        self._done: dict[tuple[object, ...], pl.Series] = {}
+
+    def values(self, spec: FieldSpec) -> pl.Series:
+        key = (spec.type, spec.lower, spec.upper, tuple(spec.values or ()))
+        found = self._done.get(key)
+        if found is None:
+            found = self._texts.select(value_expr(pl.col("t"), spec)).to_series()
+            self._done[key] = found
+        return found
+
+
 @dataclass
 class _Cell:
     """One bad cell, before it becomes a Problem or a rejection reason."""
@@ -1284,7 +1467,7 @@ def load_assessment(
                         )
                     ]
                 )
-    raw = read_raw(path, encoding=encoding, sheet=sheet)
+    raw = _read_coded(path, encoding=encoding, sheet=sheet)
     name = raw.path
     res = _resolve(raw, criteria)
     errors = [p for p in res.common if p.is_error]
@@ -1308,7 +1491,17 @@ def load_assessment(
     def raw_col(index: int | None) -> pl.Expr:
         if index is None:
             return pl.lit(None, pl.String)
-        return pl.col(raw.column_name(index))
+        return raw.text(raw.column_name(index))
+
+    def cell_text(index: int) -> pl.Expr:
+        """The text of the cells of field column ``index`` (``__c<index>`` of ``base``)."""
+        column = pl.col(f"__c{index}")
+        if raw.is_coded(raw.column_name(index)):
+            assert raw.dictionary is not None
+            return pl.lit(raw.dictionary).gather(column)
+        return column
+
+    lookups = _Lookups(raw.dictionary)
 
     # ---- reserved columns, period selection ----
     base = raw.frame.select(
@@ -1400,42 +1593,14 @@ def load_assessment(
             rows = base.lazy().filter(pl.col(_CRIT) == k)
         fields = crit.input_fields()
         read = [(fid, col) for fid in fields if (col := res.fields[k].get(fid)) is not None]
-        numeric = [(fid, col) for fid, col in read if fields[fid].numeric]
-        others = [(fid, col) for fid, col in read if not fields[fid].numeric]
-        # Stage 1 (lazy, so shared sub-expressions run once): a plain cast for numeric fields,
-        # the full parse for the others, and where the cells are empty. The text of the cells
+
+        # Stage 1: the value of every field and where its cells are empty. The text of the cells
         # is not kept: it is fetched again for the bad cells only.
-        parsed = rows.select(
+        stage1 = [
             pl.col(LINE),
             *(pl.col(c) for c in RESERVED),
             *(pl.col(f"__c{col}").is_null().alias(f"__e_{fid}") for fid, col in read),
-            *(plain_cast_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}") for fid, col in numeric),
-            *(value_expr(pl.col(f"__c{col}"), fields[fid]).alias(f"__v_{fid}") for fid, col in others),
-        ).collect()
-        if parsed.height == 0:
-            continue
-        for problem in res.per_criteria[k]:
-            (header_errors if problem.is_error else warnings).append(problem)
-        # Numeric columns the plain cast could not read entirely get the full parse (thousands
-        # separators, "85%", "12.0" as an integer…); the others only need their bounds checked.
-        empties = parsed.select(pl.col(f"__e_{fid}").sum() for fid, _ in numeric).row(0) if numeric else ()
-        full = [
-            (fid, col)
-            for (fid, col), empty in zip(numeric, empties, strict=True)
-            if parsed.get_column(f"__v_{fid}").null_count() != empty
-        ]
-        if full:
-            commas = rows.select(pl.col(f"__c{col}").str.contains(",", literal=True).any() for _, col in full)
-            has_comma = commas.collect().row(0)
-            reparsed = rows.select(
-                value_expr(pl.col(f"__c{col}"), fields[fid], thousands=bool(comma)).alias(f"__v_{fid}")
-                for (fid, col), comma in zip(full, has_comma, strict=True)
-            ).collect()
-            parsed = parsed.with_columns(reparsed.get_columns())
-        bounded = [
-            bounded_expr(pl.col(f"__v_{fid}"), fields[fid]).alias(f"__v_{fid}")
-            for fid, col in numeric
-            if (fid, col) not in full
+            *(_typed_value(raw, lookups, fields[fid], col).alias(f"__v_{fid}") for fid, col in read),
         ]
         # Stage 2: bad flags, defaults for empty cells.
         stage2: list[pl.Expr] = []
@@ -1453,13 +1618,17 @@ def load_assessment(
             elif strict:
                 bad = value.is_null()
             stage2.extend([value.alias(fid), bad.alias(f"__bad_{fid}")])
+        # One streaming query: the intermediate values are never all in memory at once.
         typed = (
-            parsed.lazy()
-            .with_columns(bounded)
+            rows.select(stage1)
             .with_columns(stage2)
             .drop(f"__v_{fid}" for fid, _ in read)
-            .collect()
+            .collect(engine="streaming")
         )
+        if typed.height == 0:
+            continue
+        for problem in res.per_criteria[k]:
+            (header_errors if problem.is_error else warnings).append(problem)
         if read:
             counts = typed.select(pl.col(f"__bad_{fid}").sum() for fid, _ in read).row(0)
             for (fid, col), count in zip(read, counts, strict=True):
@@ -1467,11 +1636,11 @@ def load_assessment(
                     continue
                 bad_total += count
                 spec = fields[fid]
-                hit = _head(typed.filter(pl.col(f"__bad_{fid}")).select(LINE, "branch_id"), limit)
+                hit = _head(typed.select(LINE, "branch_id").filter(typed.get_column(f"__bad_{fid}")), limit)
                 texts = (
                     base.lazy()
                     .filter(pl.col(LINE).is_in(hit.get_column(LINE).implode()))
-                    .select(LINE, pl.col(f"__c{col}").alias("__value"))
+                    .select(LINE, cell_text(col).alias("__value"))
                 )
                 hit = hit.join(texts.collect(), on=LINE, how="left", maintain_order="left")
                 for line, bid, value in hit.iter_rows():
@@ -1557,7 +1726,7 @@ def _missing_warnings(
     for (fid, col), count in zip(todo, nulls, strict=True):
         if not count:
             continue
-        lines = typed.filter(pl.col(f"__e_{fid}")).get_column(LINE).head(10).to_list()
+        lines = typed.select(pl.col(LINE).filter(pl.col(f"__e_{fid}")).head(10)).to_series().to_list()
         out.append(
             Problem(
                 f"{count} empty cell{'s' if count > 1 else ''} ({_lines_text(lines, count)})",

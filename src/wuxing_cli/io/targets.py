@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import DataError, Problem
+from ..errors import DataError, Problem, UsageError
 from .yamlsrc import Located, safe_parse_yaml
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -98,10 +98,11 @@ def load_targets(path: Path) -> Targets:
     """Read a CSV or YAML plan; every problem is collected and raised together as a DataError."""
     file = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError([Problem(f"cannot read the targets file: {exc.strerror or exc}", file=file,
-                                 code="targets-read")]) from None
+        with path.open("rb") as handle:  # bounded: a pipe or device has no size to check first
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:  # a path on the command line that cannot be opened: wrong usage (exit 2)
+        raise UsageError([Problem(f"cannot read the targets file: {exc.strerror or exc}", file=file,
+                                  code="targets-read")]) from None
     if len(raw) > MAX_BYTES:
         raise DataError([Problem("the targets file is larger than 5 MB; a plan has one row per group",
                                  file=file, code="targets-too-large")])

@@ -115,11 +115,17 @@ def check_rules_text(text: str, file: str) -> tuple[RuleSet | None, list[Problem
 def load_rules(path: Path) -> RuleSet:
     """Read an incentives file or raise :class:`IncentivesError` listing every problem."""
     shown = display_path(path)
+    from .io.yamlsrc import MAX_BYTES
+
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a pipe or device has no size to check first
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise UsageError([Problem(f"cannot read the rules file: {exc.strerror or exc}", file=shown,
                                   code="io")]) from None
+    if len(raw) > MAX_BYTES:
+        raise IncentivesError([Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a rules file "
+                                       "is a few KB", file=shown, code="yaml-too-large")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -524,7 +524,7 @@ def test_skip_invalid_accounts_for_every_row(data: st.DataObject) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_skip_invalid_summary_through_the_cli(data: st.DataObject) -> None:
-    """The same accounting in the JSON a user sees: summary.rows_read = branches + len(summary.rejected)."""
+    """The same accounting where a user sees it: score's JSON summary and the bulletin's data-quality notes."""
     criteria_doc = data.draw(criteria_docs(), label="criteria")
     criteria = load_valid(criteria_doc)
     table, bad_ids = data.draw(tables(criteria, corrupt=True), label="table")
@@ -532,12 +532,19 @@ def test_skip_invalid_summary_through_the_cli(data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "c.yaml").write_text(yaml.safe_dump(criteria_doc, allow_unicode=True), encoding="utf-8")
         (Path(tmp) / "d.csv").write_text(table.csv_text(), encoding="utf-8")
-        result = CliRunner().invoke(app, ["score", str(Path(tmp) / "d.csv"), "-c", str(Path(tmp) / "c.yaml"),
-                                          "--skip-invalid", "-f", "json", "-q"])
+        args = [str(Path(tmp) / "d.csv"), "-c", str(Path(tmp) / "c.yaml"), "--skip-invalid", "-q"]
+        result = CliRunner().invoke(app, ["score", *args, "-f", "json"])
+        bulletin = CliRunner().invoke(app, ["bulletin", *args])
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert summary["rows_read"] == summary["branches"] + len(summary["rejected"]) == len(table.ids)
     assert {r["branch_id"] for r in summary["rejected"]} == bad_ids
+    # and in the bulletin's data-quality notes: rows read, branches scored, rows rejected, each rejected id
+    assert bulletin.exit_code == 0, bulletin.stderr
+    scored = len(table.ids) - len(bad_ids)
+    assert f"本期共读取数据{len(table.ids)}行，评定支部{scored}个，剔除无效行{len(bad_ids)}行" in bulletin.stdout
+    for branch_id in bad_ids:
+        assert f"| {branch_id} |" in bulletin.stdout
 
 
 # ------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -98,6 +98,9 @@ def score(
     skip_invalid: SkipInvalidOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    streaming: Annotated[bool, typer.Option(
+        "--streaming", help="For files larger than memory: read, check and score the file in slices of "
+        "rows (same results; memory stays about the size of one slice plus the results).")] = False,
 ) -> None:
     """Score every branch into stars, a level and points, ranked.
 
@@ -112,9 +115,7 @@ def score(
     from ..engine.score import STAR_RESULTS, result_columns
     from ..io.criteria_loader import load_criteria_set
     from ..pipeline import LoadOptions, criteria_names, run_score
-    from ..report import score_out
     from ..report.labels import Lang
-    from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
     from .options import check_by
 
     out = Output(output, inputs=[data])
@@ -122,34 +123,63 @@ def score(
     # Keep only the result columns the format reads: sorting into rank order then moves less data.
     tabular = fmt in (ScoreFormat.csv, ScoreFormat.xlsx, ScoreFormat.parquet)
     columns = result_columns(models, star_results=("points", "earned", "awarded") if tabular else STAR_RESULTS)
+    options = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+    language = Lang(lang.value)
+    if streaming:
+        _score_streaming(data, models, options, near=near, by=check_by(by), columns=columns, out=out, fmt=fmt,
+                         language=language, quiet=quiet, verbose=verbose)
+        return
     with progress(f"wuxing score {data.name}") as step:
         step("reading and scoring")
-        run = run_score(
-            data,
-            models,
-            LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid),
-            near=near,
-            by=check_by(by),
-            columns=columns,
-        )
+        run = run_score(data, models, options, near=near, by=check_by(by), columns=columns)
     print_warnings(run.warnings, quiet, verbose)
-    language = Lang(lang.value)
     with progress(f"wuxing score {data.name}", enabled=not out.is_stdout) as step:
         step("writing")
-        if fmt is ScoreFormat.table:
-            out.renderable(score_out.score_renderable(run, language))
-        elif fmt is ScoreFormat.csv:
-            out.data(csv_bytes(score_out.score_frame(run)))
-        elif fmt is ScoreFormat.json:
-            out.text(json_text(score_out.score_document(run)))
-        elif fmt is ScoreFormat.md:
-            out.text(score_out.score_markdown(run, language))
-        elif fmt is ScoreFormat.xlsx:
-            frame = score_out.score_frame(run)
-            out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
-        elif fmt is ScoreFormat.parquet:
-            frame = score_out.score_frame(run)
-            out.file(lambda path: parquet_write(frame, path), fmt.value)
+        _write_score(run, fmt, out, language)
+
+
+def _write_score(run: Any, fmt: ScoreFormat, out: Output, language: Any) -> None:
+    from ..report import score_out
+    from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
+
+    if fmt is ScoreFormat.table:
+        out.renderable(score_out.score_renderable(run, language))
+    elif fmt is ScoreFormat.csv:
+        out.data(csv_bytes(score_out.score_frame(run)))
+    elif fmt is ScoreFormat.json:
+        out.text(json_text(score_out.score_document(run)))
+    elif fmt is ScoreFormat.md:
+        out.text(score_out.score_markdown(run, language))
+    elif fmt is ScoreFormat.xlsx:
+        frame = score_out.score_frame(run)
+        out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
+    elif fmt is ScoreFormat.parquet:
+        frame = score_out.score_frame(run)
+        out.file(lambda path: parquet_write(frame, path), fmt.value)
+
+
+def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: str | None, columns: Any,
+                     out: Output, fmt: ScoreFormat, language: Any, quiet: bool, verbose: bool) -> None:
+    """``score --streaming``: CSV and Parquet are written chunk by chunk; other formats need the
+    whole table in memory (the reading and scoring still happen in slices)."""
+    import dataclasses
+
+    from ..report import score_out
+    from ..streaming import score_streaming
+
+    with progress(f"wuxing score {data.name}") as step:
+        step("reading and scoring in slices")
+        with score_streaming(data, models, options, near=near, by=by, columns=columns) as streamed:
+            step("ranking and writing")
+            if fmt in (ScoreFormat.csv, ScoreFormat.parquet) and not out.is_stdout:
+                writer = streamed.write_csv if fmt is ScoreFormat.csv else streamed.write_parquet
+                out.file(lambda path: writer(path, score_out.score_frame), fmt.value)
+                run = streamed.run
+            else:
+                run = dataclasses.replace(streamed.run, frame=streamed.frame())
+    print_warnings(run.warnings, quiet, verbose)
+    if not (fmt in (ScoreFormat.csv, ScoreFormat.parquet) and not out.is_stdout):
+        _write_score(run, fmt, out, language)
 
 
 @app.command()

@@ -186,6 +186,17 @@ def score(
     indicator-level columns are then computed but never materialised, and sorting into rank order
     moves far less data (a wide frame's random gather dominates the run time on large files).
     """
+    return rank_branches(stack_scores(parts, near=near, by=by, columns=columns), by=by).collect(engine="in-memory")
+
+
+def stack_scores(
+    parts: Sequence[tuple[Criteria, pl.DataFrame | pl.LazyFrame]],
+    *,
+    near: float = DEFAULT_NEAR,
+    by: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.LazyFrame:
+    """The scores of every part, stacked and not yet ranked (``columns``: as in :func:`score`)."""
     if not parts:
         raise ValueError("nothing to score")
     if columns is None:
@@ -197,8 +208,7 @@ def score(
     for name in RESERVED:
         if name not in stacked.collect_schema():
             stacked = stacked.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-    ranked = rank_branches(stacked, by=by)
-    return ranked.collect(engine="in-memory")
+    return stacked
 
 
 #: Rows scored at a time when only some result columns are kept: the indicator-level columns of

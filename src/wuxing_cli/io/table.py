@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import difflib
+import functools
 import io
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -101,7 +103,13 @@ class RawTable:
         return _column_name(self.headers, index)
 
     def is_coded(self, name: str) -> bool:
-        return self.dictionary is not None and self.frame.schema[name] == pl.UInt32
+        return name in self._coded
+
+    @functools.cached_property
+    def _coded(self) -> frozenset[str]:
+        if self.dictionary is None:
+            return frozenset()
+        return frozenset(name for name, dtype in self.frame.schema.items() if dtype == pl.UInt32)
 
     def text(self, name: str) -> pl.Expr:
         """The (normalised) text of column ``name``, coded or not."""
@@ -149,6 +157,11 @@ class Assessment:
     period: str | None
     warnings: list[Problem] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    ids: pl.DataFrame | None = None  # with ``partial``: LINE and branch_id of every row read
+    id_header: str = ""  # the header of the branch id column
+    problems: list[Problem] = field(default_factory=list)  # with ``partial``: bad cells (not raised;
+    # with ``skip_invalid`` their rows are also in ``rejected``)
+    problem_total: int = 0  # how many bad cells, listed or not
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,8 +233,15 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = Non
     return _read_coded(path, encoding=encoding, sheet=sheet).decoded()
 
 
-def _read_coded(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> RawTable:
-    """:func:`read_raw` with the columns other than the branch id and name coded (see RawTable)."""
+def _read_coded(
+    path: Path, *, encoding: str | None = None, sheet: str | None = None, line_offset: int = 0
+) -> RawTable:
+    """:func:`read_raw` with the columns other than the branch id and name coded (see RawTable).
+
+    ``line_offset`` is added to the line numbers of the data rows of a CSV file that is a slice
+    of a larger one (its first lines, down to the header, copied from it): every message then
+    names the line of the larger file.
+    """
     path = Path(path)
     name = str(path)
     try:
@@ -259,7 +279,9 @@ def _read_coded(path: Path, *, encoding: str | None = None, sheet: str | None = 
         )
     if suffix in _EXCEL_SUFFIXES or magic.startswith(b"PK\x03\x04"):  # .xlsx is a zip file
         return _encode(_read_excel(path, sheet))
-    return _read_csv(path, encoding)
+    if magic.startswith(b"PAR1"):
+        return _read_parquet(path, line_offset)
+    return _read_csv(path, encoding, line_offset)
 
 
 # ---- encodings -------------------------------------------------------------------------------
@@ -301,6 +323,7 @@ class _Source:
     encoding: str
     head: list[str]  # the first lines (complete ones only), BOM removed
     checked: bool  # the whole file is known to be valid UTF-8
+    offset: int = 0  # added to the line numbers of data rows (the file is a slice of a larger one)
 
 
 def _codec(encoding: str | None) -> str | None:
@@ -549,12 +572,12 @@ def _line_records(source: _Source, skip: int, comments: bool, line_comments: boo
         flags = flags.filter(~hashed)
     if flags.get_column("odd").any():
         return None
-    return flags.select((pl.col("i").cast(pl.Int64) + 1).alias(LINE), "blank", "comment")
+    return flags.select((pl.col("i").cast(pl.Int64) + 1 + source.offset).alias(LINE), "blank", "comment")
 
 
 def _lines_at(source: _Source, lines: pl.Series) -> pl.DataFrame:
     """LINE and "text" of the given 1-based physical lines, reading the file line by line."""
-    wanted = set(lines.to_list())
+    wanted = {line - source.offset for line in lines.to_list()}
     last = max(wanted, default=0)
     found: list[int] = []
     texts: list[str] = []
@@ -562,7 +585,7 @@ def _lines_at(source: _Source, lines: pl.Series) -> pl.DataFrame:
     with handle:
         for number, line in enumerate(handle, start=1):
             if number in wanted:
-                found.append(number)
+                found.append(number + source.offset)
                 texts.append(line.decode("utf-8", errors="replace").rstrip("\n").removesuffix("\r"))
                 if number >= last:
                     break
@@ -712,12 +735,13 @@ class _NotUtf8(Exception):
     """polars met a byte that is not UTF-8 past the head we checked."""
 
 
-def _read_csv(path: Path, encoding: str | None) -> RawTable:
-    source = _source(path, encoding)
+def _read_csv(path: Path, encoding: str | None, line_offset: int = 0) -> RawTable:
+    source = dataclasses.replace(_source(path, encoding), offset=line_offset)
     try:
         return _read_csv_source(str(path), source)
     except _NotUtf8:
-        return _read_csv_source(str(path), _decoded(path, _codec(encoding), encoding))
+        decoded = _decoded(path, _codec(encoding), encoding)
+        return _read_csv_source(str(path), dataclasses.replace(decoded, offset=line_offset))
 
 
 def _is_utf8(path: Path) -> bool:
@@ -782,7 +806,7 @@ def _parse_csv(
     a stray quote or many commas).
     """
     width = len(names)
-    first_line = header.end + 1
+    first_line = header.end + 1 + source.offset
     skip = header.start - 1
     try:
         frame = _polars_csv(source, names, skip, line_comments, truncate=False, dtypes=dtypes)
@@ -847,7 +871,7 @@ def _read_csv_source(name: str, source: _Source) -> RawTable:
     names = [_column_name(headers, i) for i in range(len(headers))]
     id_index = _branch_id_index(headers)
     comments = id_index == 0
-    first_line = header.end + 1
+    first_line = header.end + 1 + source.offset
     categories = pl.Categories.random()
     text = _text_columns(headers)
     dtypes: dict[str, pl.DataType] = {
@@ -929,11 +953,12 @@ def _normalise(frame: pl.DataFrame, names: Sequence[str]) -> tuple[pl.DataFrame,
     only touched where a cell may change: non-ASCII (NFKC leaves ASCII alone), empty, or with
     white space at either end. A row whose cells all become empty is dropped.
     """
-    coded = [c for c in names if isinstance(frame.schema[c], pl.Categorical)]
+    schema = frame.schema
+    coded = [c for c in names if isinstance(schema[c], pl.Categorical)]
     dictionary: pl.Series | None = None
     emptied = False
     if coded:
-        categorical = frame.schema[coded[0]]
+        categorical = schema[coded[0]]
         assert isinstance(categorical, pl.Categorical)
         original = categorical.categories.to_series()
         dictionary = _normalised(original)
@@ -990,6 +1015,47 @@ def _drop_blank_and_comments(frame: pl.DataFrame, names: Sequence[str], id_index
     if id_index is not None:
         keep = keep & ~pl.col(names[id_index]).str.starts_with("#").fill_null(False)
     return frame.filter(keep)
+
+
+# ---- Parquet -----------------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path, line_offset: int = 0) -> RawTable:
+    """A Parquet file (e.g. from ``wuxing synth -f parquet``): column names are the headers, row N
+    of the data is "line" N + 1. Cells are read as text, like CSV cells; the file is scanned and
+    coded in one streaming pass, so its text is never all in memory at once."""
+    name = str(path)
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:
+        raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code="parquet")]) from None
+    headers = [_display_header(h) for h in schema]
+    if not headers:
+        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+    _check_duplicate_headers(name, headers, 1)
+    names = [_column_name(headers, i) for i in range(len(headers))]
+    text = _text_columns(headers)
+    categorical = pl.Categorical(pl.Categories.random())
+    try:
+        frame = (
+            pl.scan_parquet(path)
+            .select(
+                (pl.int_range(pl.len(), dtype=pl.Int64) + 2 + line_offset).alias(LINE),
+                *(
+                    pl.col(raw).cast(pl.String).cast(pl.String if i in text else categorical).alias(new)
+                    for i, (raw, new) in enumerate(zip(schema, names, strict=True))
+                ),
+            )
+            .collect(engine="streaming")
+        )
+    except Exception as exc:
+        raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code="parquet")]) from None
+    frame, dictionary = _normalise(frame, names)
+    frame = _drop_blank_and_comments(frame, names, _branch_id_index(headers))
+    if frame.height == 0:
+        raise DataError([Problem("no data rows in the file", file=name, code="no-data")])
+    return RawTable(path=name, headers=headers, frame=frame, encoding="parquet", header_line=1,
+                    dictionary=dictionary)
 
 
 # ---- Excel -------------------------------------------------------------------------------------
@@ -1394,13 +1460,27 @@ class _Lookups:
         self._texts = pl.DataFrame({"t": dictionary if dictionary is not None else pl.Series([], dtype=pl.String)})
         self._done: dict[tuple[object, ...], pl.Series] = {}
 
+    @staticmethod
+    def _key(spec: FieldSpec) -> tuple[object, ...]:
+        return (spec.type, spec.lower, spec.upper, tuple(spec.values or ()))
+
+    def prepare(self, specs: Iterable[FieldSpec]) -> None:
+        """Parse the dictionary for all these kinds of field in one query."""
+        todo = {self._key(spec): spec for spec in specs if self._key(spec) not in self._done}
+        if not todo:
+            return
+        names = [f"k{i}" for i in range(len(todo))]
+        done = self._texts.select(
+            value_expr(pl.col("t"), spec).alias(name) for name, spec in zip(names, todo.values(), strict=True)
+        )
+        for name, key in zip(names, todo, strict=True):
+            self._done[key] = done.get_column(name)
+
     def values(self, spec: FieldSpec) -> pl.Series:
-        key = (spec.type, spec.lower, spec.upper, tuple(spec.values or ()))
-        found = self._done.get(key)
-        if found is None:
-            found = self._texts.select(value_expr(pl.col("t"), spec)).to_series()
-            self._done[key] = found
-        return found
+        key = self._key(spec)
+        if key not in self._done:
+            self.prepare([spec])
+        return self._done[key]
 
 
 @dataclass
@@ -1441,8 +1521,13 @@ def load_assessment(
     period: str | None = None,
     strict: bool = False,
     skip_invalid: bool = False,
+    line_offset: int = 0,
+    partial: bool = False,
 ) -> Assessment:
     """Read, check and type an assessment file against ``criteria`` (SPEC §3).
+
+    ``line_offset``: see :func:`_read_coded`; ``partial``: the file is one slice of a larger one
+    (scoring a large file in slices), so a ``period`` it lacks is not an error.
 
     Raises DataError listing every problem (bad cells, duplicate ids, missing columns…),
     UsageError when the command line must change (several periods and no ``period``, several
@@ -1467,7 +1552,7 @@ def load_assessment(
                         )
                     ]
                 )
-    raw = _read_coded(path, encoding=encoding, sheet=sheet)
+    raw = _read_coded(path, encoding=encoding, sheet=sheet, line_offset=line_offset)
     name = raw.path
     res = _resolve(raw, criteria)
     errors = [p for p in res.common if p.is_error]
@@ -1512,7 +1597,9 @@ def load_assessment(
             for i in sorted({i for chosen in res.fields for i in chosen.values() if i is not None})
         ),
     )
-    periods, selected, base = _select_period(base, period, res.reserved["period"] is not None, name)
+    periods, selected, base = _select_period(
+        base, period, res.reserved["period"] is not None, name, partial=partial
+    )
     rows_read = base.height
 
     # ---- which criteria each row belongs to ----
@@ -1527,29 +1614,13 @@ def load_assessment(
         crit_expr = type_key.replace_strict(claims, default=None, return_dtype=pl.Int32)
     base = base.with_columns(crit_expr.alias(_CRIT))
 
-    # ---- fatal: duplicate ids ----
+    # ---- fatal: duplicate ids (across slices, the caller checks them: see ``partial``) ----
     fatal: list[Problem] = []
-    dupes = (
-        base.select(LINE, "branch_id")
-        .filter(pl.col("branch_id").is_duplicated() & pl.col("branch_id").is_not_null())
-        .group_by("branch_id")
-        .agg(pl.col(LINE).sort())
-        .filter(pl.col(LINE).list.len() > 1)
-        .sort(pl.col(LINE).list.first())
-    )
-    for bid, lines in dupes.head(MAX_LISTED).iter_rows():
-        fatal.append(
-            Problem(
-                f"branch id '{bid}' appears {len(lines)} times: lines {', '.join(str(n) for n in lines)}",
-                file=name,
-                line=lines[0],
-                header=_header_of(raw, res.reserved["branch_id"]),
-                value=bid,
-                hint="each branch must appear once per period (full-width and half-width characters count as the same)",
-                code="duplicate-id",
-            )
+    fatal_total = 0
+    if not partial:
+        fatal, fatal_total = duplicate_id_problems(
+            base.select(LINE, "branch_id"), name, _header_of(raw, res.reserved["branch_id"])
         )
-    fatal_total = dupes.height
 
     # ---- bad reserved cells ----
     limit = None if skip_invalid else MAX_LISTED
@@ -1593,6 +1664,7 @@ def load_assessment(
             rows = base.lazy().filter(pl.col(_CRIT) == k)
         fields = crit.input_fields()
         read = [(fid, col) for fid in fields if (col := res.fields[k].get(fid)) is not None]
+        lookups.prepare(fields[fid] for fid, col in read if raw.is_coded(raw.column_name(col)))
 
         # Stage 1: the value of every field and where its cells are empty. The text of the cells
         # is not kept: it is fetched again for the bad cells only.
@@ -1648,6 +1720,26 @@ def load_assessment(
         typed_parts.append((k, typed, {fid: raw.headers[col] for fid, col in read}, read))
 
     cells.sort(key=lambda c: (c.line, c.order))
+    cell_problems = [
+        Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code="bad-cell")
+        for c in cells[:MAX_LISTED]
+    ] if partial else []
+    if partial and cells and not skip_invalid and not header_errors:
+        # A slice: its bad cells are listed with those of the other slices (and the duplicate ids
+        # across all of them), so they are returned rather than raised.
+        return Assessment(
+            path=name,
+            encoding=raw.encoding,
+            parts=[],
+            rows_read=rows_read,
+            periods=periods,
+            period=selected,
+            warnings=warnings,
+            ids=base.select(LINE, "branch_id"),
+            id_header=_header_of(raw, res.reserved["branch_id"]),
+            problems=cell_problems,
+            problem_total=bad_total,
+        )
     if header_errors or fatal or (cells and not skip_invalid):
         fatal = header_errors + fatal
         fatal_total += len(header_errors)
@@ -1696,7 +1788,36 @@ def load_assessment(
         period=selected,
         warnings=warnings,
         rejected=rejected,
+        ids=base.select(LINE, "branch_id") if partial else None,
+        id_header=_header_of(raw, res.reserved["branch_id"]),
+        problems=cell_problems,
+        problem_total=bad_total if partial else 0,
     )
+
+
+def duplicate_id_problems(ids: pl.DataFrame, path: str, header: str) -> tuple[list[Problem], int]:
+    """Problems for branch ids that appear more than once in ``ids`` (LINE, branch_id), at most
+    MAX_LISTED, and how many ids repeat."""
+    dupes = (
+        ids.filter(pl.col("branch_id").is_duplicated() & pl.col("branch_id").is_not_null())
+        .group_by("branch_id")
+        .agg(pl.col(LINE).sort())
+        .filter(pl.col(LINE).list.len() > 1)
+        .sort(pl.col(LINE).list.first())
+    )
+    problems = [
+        Problem(
+            f"branch id '{bid}' appears {len(lines)} times: lines {', '.join(str(n) for n in lines)}",
+            file=path,
+            line=lines[0],
+            header=header,
+            value=bid,
+            hint="each branch must appear once per period (full-width and half-width characters count as the same)",
+            code="duplicate-id",
+        )
+        for bid, lines in dupes.head(MAX_LISTED).iter_rows()
+    ]
+    return problems, dupes.height
 
 
 def _capped(problems: list[Problem], total: int, name: str | None) -> list[Problem]:
@@ -1727,25 +1848,32 @@ def _missing_warnings(
         if not count:
             continue
         lines = typed.select(pl.col(LINE).filter(pl.col(f"__e_{fid}")).head(10)).to_series().to_list()
-        out.append(
-            Problem(
-                f"{count} empty cell{'s' if count > 1 else ''} ({_lines_text(lines, count)})",
-                file=raw.path,
-                line=lines[0],
-                header=raw.headers[col],
-                hint=f"field '{fid}' of {crit.id}: an empty cell scores 0; fill it in, "
-                "or give the field a default in the criteria file",
-                severity="warning",
-                code="missing-value",
-            )
-        )
+        out.append(missing_value_warning(raw.path, raw.headers[col], fid, crit.id, count, lines))
     return out
 
 
+def missing_value_warning(path: str, header: str, fid: str, criteria_id: str, count: int,
+                          lines: Sequence[int]) -> Problem:
+    """The warning for ``count`` empty cells of a column (no default); ``lines``: the first ones."""
+    return Problem(
+        f"{count} empty cell{'s' if count > 1 else ''} ({_lines_text(lines, count)})",
+        file=path,
+        line=lines[0],
+        header=header,
+        hint=f"field '{fid}' of {criteria_id}: an empty cell scores 0; fill it in, "
+        "or give the field a default in the criteria file",
+        severity="warning",
+        code="missing-value",
+    )
+
+
 def _select_period(
-    base: pl.DataFrame, period: str | None, has_column: bool, name: str
+    base: pl.DataFrame, period: str | None, has_column: bool, name: str, partial: bool = False
 ) -> tuple[list[str], str | None, pl.DataFrame]:
-    """Distinct periods, the selected one, and the rows kept (SPEC §3 ``--period``)."""
+    """Distinct periods, the selected one, and the rows kept (SPEC §3 ``--period``).
+
+    ``partial``: the file is a slice of a larger one, which may hold ``period`` elsewhere.
+    """
     if not has_column:
         if period is not None:
             raise UsageError(
@@ -1767,7 +1895,7 @@ def _select_period(
     spelled = dict(zip(found.get_column("key").to_list(), found.get_column("period").to_list(), strict=True))
     periods = sorted(spelled.values())
     if period is None:
-        if len(periods) > 1:
+        if len(periods) > 1 and not partial:
             raise UsageError(
                 [
                     Problem(
@@ -1780,6 +1908,8 @@ def _select_period(
             )
         return periods, (periods[0] if periods else None), base
     wanted = header_key(period)
+    if wanted not in spelled and partial:
+        return periods, None, base.filter(pl.col("period").is_null())
     if wanted not in spelled:
         present = ", ".join(periods) if periods else "none (the period column is empty)"
         raise UsageError(

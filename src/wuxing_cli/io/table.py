@@ -1100,6 +1100,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         )
     raw_names = table.columns
     table = table.select(pl.col(c).cast(pl.String) for c in raw_names)
+    table = _as_shown(table, name, index)
     head_rows = table.head(HEADER_SEARCH_ROWS * 50).rows()
     records: list[_HeadRecord] = []
     for i, row in enumerate(head_rows):
@@ -1136,6 +1137,45 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
             [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
         )
     return RawTable(path=name, headers=headers, frame=frame, encoding="xlsx", header_line=header.start)
+
+
+def _as_shown(table: pl.DataFrame, name: str, index: int) -> pl.DataFrame:
+    """Cells as the user sees them: ``90%`` for a percent-formatted 0.9, ``#DIV/0!`` for a formula error.
+
+    The reader returns the stored 0.9 (read as 0.9 %, a silently wrong score) and an empty cell for an
+    error (a count with ``default: 0`` would silently read 0). A cell is changed only where the reader's
+    value matches the workbook's (so a misaligned position can never rewrite a wrong cell).
+    """
+    from wuxing_cli.io.xlsx_cells import sheet_cells
+
+    found = sheet_cells(name, index)
+    if not found:
+        return table
+    shown = found.shown()
+    by_column: dict[int, dict[int, str]] = {}
+    for (row, col), text in shown.items():
+        column = col - found.first_column
+        if 0 <= column < table.width and 0 <= row < table.height:
+            by_column.setdefault(column, {})[row] = text
+    replaced = []
+    for column, cells in by_column.items():
+        values = table.to_series(column).to_list()
+        for row, text in cells.items():
+            stored = found.percent.get((row, column + found.first_column))
+            if stored is not None and not _same_number(values[row], stored):
+                continue
+            if stored is None and values[row] is not None:  # an error cell reads as empty
+                continue
+            values[row] = text
+        replaced.append(pl.Series(table.columns[column], values, dtype=pl.String))
+    return table.with_columns(replaced)
+
+
+def _same_number(value: str | None, stored: str) -> bool:
+    try:
+        return value is not None and float(value) == float(stored)
+    except ValueError:
+        return False
 
 
 def _sheet_index(sheets: Sequence[str], sheet: str | None, name: str) -> int:

@@ -92,3 +92,28 @@ def test_chunks_split_only_between_rows(monkeypatch: pytest.MonkeyPatch) -> None
         assert found.percent == {(0, 3): "0.5", (1, 1): "1.5"}, size
         assert found.errors == {(0, 4): "#DIV/0!"}
         assert found.first_column == 1
+
+
+def test_a_percent_formatted_workbook_scores_like_the_csv(tmp_path: Path) -> None:
+    """End to end: 完成率 typed as 90% in Excel (stored 0.9) scores exactly as "90" in a CSV."""
+    from typer.testing import CliRunner
+
+    from wuxing_cli.cli import app
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    lines = (corpus / "data" / "ok.csv").read_text(encoding="utf-8").splitlines()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r, line in enumerate(lines, start=1):
+        for c, value in enumerate(line.split(","), start=1):
+            if r > 1 and c == 8:  # 完成率(%)
+                cell = sheet.cell(r, c, float(value.rstrip("%")) / 100)
+                cell.number_format = "0.0%"
+            elif value:
+                sheet.cell(r, c, value)
+    book.save(tmp_path / "rates.xlsx")
+    args = ["-c", str(corpus / "base.yaml"), "-f", "csv", "-q"]
+    from_excel = CliRunner().invoke(app, ["score", str(tmp_path / "rates.xlsx"), *args])
+    from_csv = CliRunner().invoke(app, ["score", str(corpus / "data" / "ok.csv"), *args])
+    assert from_excel.exit_code == 0, from_excel.stderr
+    assert from_excel.stdout == from_csv.stdout

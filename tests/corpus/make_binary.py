@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/corpus/make_binary.py
 
-Writes data/*.xlsx (a good workbook, a header-only one, one with bad cells, one cut in half, a CSV named
-.xlsx, a zip that is no workbook), data/gbk.csv (valid GB18030), data/bom-gbk-mix.csv (a UTF-8 BOM, then
+Writes data/*.xlsx (a good workbook, a header-only one, one with bad cells, one with percent-formatted
+numbers and formula errors, one cut in half, a CSV named .xlsx, a zip that is no workbook), data/gbk.csv (valid GB18030), data/bom-gbk-mix.csv (a UTF-8 BOM, then
 a GBK line), data/utf8-invalid-byte.csv (UTF-8 with a damaged byte on line 3), data/utf16.csv,
 data/old-format.xls (an OLE2 header), data/crlf.csv and data/cr-only.csv (Windows and old Mac line
 ends) and criteria/gbk-encoded.yaml (base.yaml saved as GBK). The text cases are plain files: edit them directly.
@@ -39,16 +39,36 @@ def workbook(name: str, lines: list[str]) -> None:
     book.close()
 
 
+def excel_cells(name: str) -> None:
+    """Percent-formatted rates (stored 0.9, shown 90%: fine) and two formula errors (#DIV/0!, #N/A: bad cells)."""
+    book = xlsxwriter.Workbook(str(DATA / name))
+    book.set_properties({"created": datetime.datetime(2000, 1, 1)})
+    sheet = book.add_worksheet("Sheet1")
+    percent = book.add_format({"num_format": "0%"})
+    for c, value in enumerate(HEADER.split(",")):
+        sheet.write_string(0, c, value)
+    for r, line in enumerate(ROWS, start=1):
+        for c, value in enumerate(line.split(",")):
+            if c == 7:  # 完成率(%): the number Excel stores for "90%"
+                sheet.write_number(r, c, float(value.rstrip("%")) / 100, percent)
+            elif value:
+                sheet.write_string(r, c, value)
+    sheet.write_formula(2, 10, "=1/0", None, "#DIV/0!")
+    sheet.write_formula(3, 5, "=NA()", None, "#N/A")
+    book.close()
+
+
 def main() -> None:
     workbook("ok.xlsx", [HEADER, *ROWS])
     workbook("header-only.xlsx", [HEADER])
     workbook("bad-cells.xlsx", [HEADER, ROWS[0].replace(",55,", ",abc,"), ROWS[1], ROWS[2].replace(",差,", ",优秀,")])
+    excel_cells("excel-cells.xlsx")
     good = (DATA / "ok.xlsx").read_bytes()
     (DATA / "truncated.xlsx").write_bytes(good[: len(good) // 2])
     (DATA / "not-really.xlsx").write_bytes((HEADER + "\n" + ROWS[0] + "\n").encode())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("hello.txt", "not a workbook")
+        archive.writestr(zipfile.ZipInfo("hello.txt", date_time=(2000, 1, 1, 0, 0, 0)), "not a workbook")
     (DATA / "zip-not-workbook.xlsx").write_bytes(buffer.getvalue())
 
     (DATA / "gbk.csv").write_bytes(("\n".join([HEADER, ROWS[0], ROWS[1]]) + "\n").encode("gb18030"))

@@ -184,13 +184,23 @@ def _slices(data: Path, encoding: str | None, rows: int, tmp: Path) -> Iterator[
     return _csv_slices(data, encoding, rows, tmp)
 
 
+_NOT_OURS = "normal path"  # a head the slicer should not decide on: the normal reader words the problem
+
+
 def _csv_encoding(head: bytes, encoding: str | None) -> str | None:
-    """The codec to read every slice with: as given, else UTF-8 if the head is, else GB18030."""
+    """The codec to read every slice with: as given, else UTF-8 if the head is, else GB18030.
+
+    A head that is UTF-8 with a BOM, or plenty of UTF-8, up to a bad byte is a damaged or mixed file,
+    not GBK: the normal reader reports it (same message and line as without --streaming).
+    """
     if encoding is not None:
-        return encoding
+        return table._codec(encoding)  # an unknown name is a usage error, as without --streaming
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        before = head[: exc.start].decode("utf-8", errors="replace")
+        if head.startswith(codecs.BOM_UTF8) or sum(1 for ch in before if ord(ch) > 0x7F) >= 8:
+            return _NOT_OURS
         return "gb18030"
     return None  # let the reader tell UTF-8 from UTF-8 with BOM
 
@@ -201,6 +211,8 @@ def _csv_slices(data: Path, encoding: str | None, rows: int, tmp: Path) -> Itera
     if b"\n" not in head:
         return None  # one line, or old Mac line ends: small enough, or not ours to cut
     codec = _csv_encoding(head, encoding)
+    if codec == _NOT_OURS:
+        return None
     text = head.decode(codec or "utf-8", errors="replace").removeprefix("\ufeff")
     lines = text.split("\n")
     if len(head) == 1 << 20:

@@ -383,6 +383,8 @@ def _decoded(path: Path, codec: str | None, encoding: str | None) -> _Source:
             used = "utf-8-sig" if bom else "utf-8"
         except UnicodeDecodeError as exc:
             if bom:
+                # the utf-8-sig codec counts positions after the BOM: name the right byte and line
+                exc = UnicodeDecodeError(exc.encoding, data, exc.start + 3, exc.end + 3, exc.reason)
                 raise _decode_error(
                     name,
                     data,

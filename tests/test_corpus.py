@@ -121,3 +121,15 @@ def test_corpus_controls_are_valid(args: list[str], workdir: Path, monkeypatch: 
     code, out, err = run(args, workdir, monkeypatch)
     assert code == 0, err
     assert out
+
+
+STREAMABLE = [c for c in CASES if c["args"][0] == "score" and "-o" not in c["args"] and "--streaming" not in c["args"]]
+
+
+@pytest.mark.parametrize("case", STREAMABLE, ids=[c["id"] for c in STREAMABLE])
+def test_corpus_case_with_streaming_reports_the_same(case: dict[str, Any], workdir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`score --streaming` reads files in slices by the same code: the same exit code and messages."""
+    code, out, err = run(case["args"], workdir, monkeypatch)
+    streamed = run([*case["args"], "--streaming"], workdir, monkeypatch)
+    assert streamed == (code, out, err), f"$ wuxing {' '.join(case['args'])} --streaming\n{streamed[2]}"

@@ -74,6 +74,8 @@ def main() -> None:
     (DATA / "gbk.csv").write_bytes(("\n".join([HEADER, ROWS[0], ROWS[1]]) + "\n").encode("gb18030"))
     (DATA / "bom-gbk-mix.csv").write_bytes(
         b"\xef\xbb\xbf" + (HEADER + "\n" + ROWS[0] + "\n").encode() + (ROWS[1] + "\n").encode("gbk"))
+    (DATA / "bom-gbk-line-start.csv").write_bytes(  # the GBK bytes open line 3: the line must still be 3
+        b"\xef\xbb\xbf" + (HEADER + "\n" + ROWS[0] + "\n").encode() + "乙村,002,城关镇\n".encode("gbk"))
     damaged = b"002,\xe4\xb9\x99\xff\x9d\x91," + ROWS[1].split(",", 2)[2].encode() + b"\n"
     (DATA / "utf8-invalid-byte.csv").write_bytes((HEADER + "\n" + ROWS[0] + "\n").encode() + damaged)
 

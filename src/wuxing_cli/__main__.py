@@ -1,5 +1,5 @@
 """``python -m wuxing_cli``."""
 
-from wuxing_cli.cli import main
+from wuxing_cli.launch import main
 
 main()

@@ -1,0 +1,264 @@
+"""The ``wuxing`` entry point: answers the commands whose output depends only on their inputs
+(``--help``, ``--version``, ``validate`` of criteria files) without starting the CLI framework.
+
+``wuxing --help`` and ``wuxing validate criteria/*.yaml`` run in editors and pre-commit hooks,
+again and again on the same files. Their output is a pure function of: the program (version and
+source files), the arguments, the files validated (their bytes), and how the terminal renders
+(width, colour, environment). The first run goes through the CLI as usual and its output
+(stdout, stderr, exit code) is stored under that key; later runs replay it in a few milliseconds,
+without importing typer, pydantic or polars. Any change to a file, the program, the arguments or
+the terminal is a different key. ``WUXING_NO_CACHE=1`` turns the cache off; it lives in
+``$WUXING_CACHE_DIR``, else ``$XDG_CACHE_HOME/wuxing``, else ``~/.cache/wuxing``.
+
+Everything else starts the CLI (:func:`wuxing_cli.cli.main`) directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+_PACKAGE = Path(__file__).resolve().parent
+_MAX_ENTRIES = 256
+#: Environment variables that change how help and messages are rendered.
+_RENDERING_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "COLORTERM", "TTY_COMPATIBLE",
+                  "TTY_INTERACTIVE", "CLICOLOR", "CLICOLOR_FORCE", "LANG", "LC_ALL", "PYTHONIOENCODING",
+                  "GITHUB_ACTIONS", "CI", "_TYPER_FORCE_DISABLE_TERMINAL")
+_VALIDATE_FLAGS = {"-q", "--quiet"}
+_VALIDATE_OPTIONS = {"-f", "--format", "-c", "--criteria"}
+
+
+def main() -> None:
+    """Console-script entry point."""
+    argv = sys.argv[1:]
+    if argv in (["--version"], ["-V"]):
+        from ._version import __version__
+
+        sys.stdout.write(f"wuxing {__version__}\n")
+        return
+    key = _cache_key(argv)
+    if key is not None and _replay(key):
+        return
+    from .cli import main as cli_main
+
+    if key is None:
+        cli_main()
+        return
+    _run_and_store(cli_main, key)
+
+
+# ---------------------------------------------------------------------------------------------
+# What can be cached
+
+
+def _cache_key(argv: list[str]) -> str | None:
+    """The key of a cacheable command line, or None."""
+    if os.environ.get("WUXING_NO_CACHE") or any(k.startswith(("_WUXING", "_TYPER")) for k in os.environ):
+        return None
+    inputs = _inputs(argv)
+    if inputs is None:
+        return None
+    try:
+        digest = hashlib.sha256()
+        for part in (_program(), json.dumps([Path(sys.argv[0]).name, *argv]), _terminal()):
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        for path in inputs:
+            digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None  # a file that cannot be read: let the CLI say so
+    return digest.hexdigest()
+
+
+def _inputs(argv: list[str]) -> list[Path] | None:
+    """The files a cacheable command reads (none for help), or None when it is not cacheable."""
+    if len(argv) <= 2 and (not argv or argv[-1] in ("--help", "-h")):
+        return []  # wuxing, wuxing --help, wuxing COMMAND --help
+    if argv[0] != "validate":
+        return None
+    names: list[str] = []
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg in _VALIDATE_FLAGS:
+            continue
+        if arg in _VALIDATE_OPTIONS:
+            value = next(rest, None)
+            if value is None:
+                return None
+            if arg in ("-c", "--criteria"):
+                names.append(value)
+            continue
+        if arg.startswith("-"):
+            return None  # --data, --output, --encoding …: not a pure function of criteria files
+        names.append(arg)
+    return [_criteria_path(name) for name in names or ["rural", "community"]]
+
+
+def _builtin_dir() -> Path:
+    """The folder of the built-in criteria (a built-in name resolves into it)."""
+    from .io.resources import criteria_dir
+
+    return criteria_dir()
+
+
+def _criteria_path(name: str) -> Path:
+    from .io.resources import builtin_criteria_path
+
+    path = Path(name)
+    if path.exists() or builtin_criteria_path(name) is None:
+        return path
+    found = builtin_criteria_path(name)
+    assert found is not None
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The key's parts
+
+
+def _program() -> str:
+    """The version and every source file of the program and of the packages it renders with."""
+    from ._version import __version__
+
+    parts = [__version__, sys.version]
+    for root in (_PACKAGE, _builtin_dir().parent / "schema"):
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if path.suffix in (".py", ".yaml", ".json", ".j2", ".html", ".md") and "__pycache__" not in path.parts:
+                stat = path.stat()
+                parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
+    for entry in sys.path:  # installed packages (typer, rich, pydantic…): their folders change on upgrade
+        if entry.endswith("site-packages") and os.path.isdir(entry):
+            parts.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _terminal() -> str:
+    streams = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            tty = stream.isatty()
+            size = os.get_terminal_size(stream.fileno()) if tty else None
+        except (AttributeError, OSError, ValueError):
+            tty, size = False, None
+        streams.append(f"{tty}:{size}")
+    env = [f"{k}={os.environ.get(k)}" for k in _RENDERING_ENV]
+    return "|".join(streams + env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing and replaying
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("WUXING_CACHE_DIR"):
+        return Path(os.environ["WUXING_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wuxing"
+
+
+def _replay(key: str) -> bool:
+    try:
+        entry = json.loads((_cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+        out = bytes.fromhex(entry["stdout"])
+        err = bytes.fromhex(entry["stderr"])
+        code = int(entry["code"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    sys.stdout.flush()
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+    sys.stderr.flush()
+    sys.stderr.buffer.write(err)
+    sys.stderr.buffer.flush()
+    if code:
+        raise SystemExit(code)
+    return True
+
+
+class _Tee(io.TextIOBase):
+    """A text stream that also records, as bytes and in order, what is written to it."""
+
+    def __init__(self, stream: Any, record: bytearray) -> None:
+        self._stream = stream
+        self._record = record
+        self.buffer = _TeeBytes(stream.buffer, record)
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        self._record += text.encode(self._stream.encoding or "utf-8", self._stream.errors or "strict")
+        return int(written)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(self._stream.encoding)
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self._stream.errors  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _TeeBytes(io.RawIOBase):
+    def __init__(self, stream: Any, record: bytearray) -> None:
+        self._stream = stream
+        self._record = record
+
+    def write(self, data: Any) -> int:
+        self._record += bytes(data)
+        return int(self._stream.write(data))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _run_and_store(cli_main: Any, key: str) -> None:
+    out, err = bytearray(), bytearray()
+    real_out, real_err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Tee(real_out, out), _Tee(real_err, err)
+    code: int | str | None = 0
+    try:
+        cli_main()
+    except SystemExit as exc:
+        code = exc.code
+        raise
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = real_out, real_err
+        if isinstance(code, int | None) and (code or 0) in (0, 1, 2):  # not crashes or interruptions
+            _store(key, bytes(out), bytes(err), code or 0)
+
+
+def _store(key: str, out: bytes, err: bytes, code: int) -> None:
+    folder = _cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for old in entries[: max(0, len(entries) - _MAX_ENTRIES + 1)]:
+            old.unlink(missing_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"stdout": out.hex(), "stderr": err.hex(), "code": code}), encoding="utf-8")
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        pass  # a read-only home: no cache, no harm

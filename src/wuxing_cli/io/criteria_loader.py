@@ -96,9 +96,10 @@ def read_criteria(name: str) -> LoadedCriteria:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        start = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)  # utf-8-sig counts after the BOM
+        line = raw[:start].count(b"\n") + 1
         return LoadedCriteria(shown, None, [
-            Problem(f"the file is not UTF-8 (byte {exc.start}, 0x{raw[exc.start]:02x})", file=shown, line=line,
+            Problem(f"the file is not UTF-8 (byte {start}, 0x{raw[start]:02x})", file=shown, line=line,
                     code="encoding", hint="save criteria files as UTF-8 (GBK is not accepted for criteria)")])
     return check_criteria_text(text, shown)
 

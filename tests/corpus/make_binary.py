@@ -89,6 +89,11 @@ def main() -> None:
     base = (HERE / "base.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
     head = "# case gbk-encoded: the criteria file saved as GBK, not UTF-8\n#\n"
     (HERE / "criteria" / "gbk-encoded.yaml").write_bytes((head + "".join(base[2:])).encode("gb18030"))
+    head = "# case bom-then-gbk: a UTF-8 BOM, then a GBK key opening line 4\n#\n"
+    text = head + "".join(base[2:])
+    (HERE / "criteria" / "bom-then-gbk.yaml").write_bytes(
+        b"\xef\xbb\xbf" + text.replace("schema_version: 1\n", "schema_version: 1\n名称: x\n", 1).encode()
+        .replace("名称".encode(), "名称".encode("gbk")))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,11 @@ def peak_rss_mb(argv: list[str], env: dict[str, str], limit_mb: float | None = N
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+@pytest.mark.skipif(
+    os.environ.get("WUXING_MEMORY_TESTS") != "1",
+    reason="memory-limit test runs on its own (WUXING_MEMORY_TESTS=1): its peak-RSS bound is flaky beside a "
+    "parallel load; .ci/run runs it as a separate step",
+)
 def test_a_file_larger_than_the_memory_limit_scores_in_slices_with_identical_output(tmp_path: Path) -> None:
     wide = load_criteria_set([str(WIDE)])
     big, tiny = tmp_path / "big.csv", tmp_path / "tiny.csv"

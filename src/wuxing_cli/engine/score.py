@@ -159,17 +159,30 @@ STAR_RESULTS = ("points", "earned", "awarded", "vetoed", "vetoes", "required_fai
 BRANCH_RESULTS = ("criteria_id", "stars", "level", "total_points", "vetoes", "capped_by", "missing")
 
 
-def result_columns(criteria: Sequence[Criteria], *, star_results: Sequence[str] = STAR_RESULTS) -> list[str]:
-    """The reserved, branch-level and star-level result columns of ``criteria`` (no indicator points,
-    veto/cap flags or input fields): pass as ``score(columns=…)`` when only these are read."""
+def result_columns(
+    criteria: Sequence[Criteria], *, star_results: Sequence[str] = STAR_RESULTS, indicators: bool = False
+) -> list[str]:
+    """The reserved, branch-level and star-level result columns of ``criteria``, and with
+    ``indicators`` the indicator points and veto/cap flags (never the input fields): pass as
+    ``score(columns=…)`` when only these are read."""
     stars: dict[str, None] = {}
     for crit in criteria:
         for star in crit.stars:
             stars.setdefault(star.id, None)
+    detail = [
+        name
+        for crit in criteria
+        for name in (
+            *(pts_col(s.id, i.id) for s in crit.stars for i in s.indicators),
+            *(veto_col(s.id, v.id) for s in crit.stars for v in s.vetoes),
+            *(cap_col(c.id) for c in crit.caps),
+        )
+    ] if indicators else []
     return [
         *RESERVED,
         *BRANCH_RESULTS,
         *(star_col(sid, what) for sid in stars for what in star_results),
+        *dict.fromkeys(detail),
     ]
 
 

@@ -106,6 +106,13 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Probl
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
     problem = (exc.problem or "syntax error").strip()
+    if "maximum nesting depth" in problem:
+        # PyYAML >= 6.0.3 (libyaml) stops deep flow collections itself, before our depth check.
+        return Problem(
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            file=file, line=line, column=col, code="yaml-too-deep",
+            hint="a criteria file needs at most about 8 levels",
+        )
     context = f" ({exc.context.strip()})" if exc.context else ""
     hint = None
     lines = text.splitlines()

@@ -27,6 +27,8 @@ from ..errors import Problem, UsageError, WuxingError
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from ..report.grid import Doc
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -77,6 +79,7 @@ NearOpt = Annotated[float, typer.Option("--near", help="Points from the pass mar
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings, only results and errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every warning (default: the first 10).")]
 WARNINGS_SHOWN = 10
+_FILE_WIDTH = 200  #: columns of a terminal document written to a file (-o report.txt)
 
 
 def make_console(*, stderr: bool, width: int | None = None) -> Console:
@@ -204,17 +207,37 @@ class Output:
 
         write_with(self.path, writer)
 
-    def renderable(self, renderable: RenderableType) -> None:
-        """A rich renderable: to the terminal, or as plain text to a file."""
+    def renderable(self, renderable: RenderableType | Doc) -> None:
+        """A terminal document: to the terminal, or as plain text to a file.
+
+        A :class:`~wuxing_cli.report.grid.Doc` that fits the width is written directly (what rich
+        would print, without its layout cost); anything else is printed by rich.
+        """
+        from ..report.grid import Doc, render
+
         if self.path is None:
             console = make_console(stderr=False)
             if not console.is_terminal:  # a pipe: do not squeeze the table into 80 columns
                 console.width = 160
+            if isinstance(renderable, Doc):
+                text = render(renderable, console.width, styled=console.color_system is not None)
+                if text is not None:
+                    console.file.write(text)
+                    console.file.flush()
+                    return
+                renderable = renderable.rich()
             console.print(renderable)
             return
+        if isinstance(renderable, Doc):
+            text = render(renderable, _FILE_WIDTH, styled=False)
+            if text is not None:
+                self.text(text)
+                return
+            renderable = renderable.rich()
         from rich.console import Console
 
-        console = Console(record=True, width=200, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
+        console = Console(record=True, width=_FILE_WIDTH, file=open(os.devnull, "w"), color_system=None,  # noqa: SIM115
+                          emoji=False)
         console.print(renderable)
         self.text(console.export_text())
 

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from ..engine import compare
 from ..engine.explain import BranchExplanation, Plan, StarExplanation, rule_text, value_text
 from ..engine.rank import MAX_LEVEL, Metric, league_table
 from ..pipeline import ScoreRun
 from . import score_out
+from .grid import Column, Doc, Grid, Line
 from .labels import Lang, level_label, star_marks
 from .labels import label as base_label
 from .tabular import markdown_table, num
@@ -193,24 +191,19 @@ def _text(value: Any) -> str:
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
-           numeric: Sequence[bool] | None = None, keep: Sequence[int] = ()) -> Table:
-    """A rich table for narrow terminals too: numbers (and ``keep`` columns) are never cut, text folds."""
+           numeric: Sequence[bool] | None = None, keep: Sequence[int] = ()) -> Grid:
+    """A table for narrow terminals too: numbers (and ``keep`` columns) are never cut, text folds."""
     from rich.cells import cell_len
 
-    table = Table(title=title or None, header_style="bold")
     numeric = numeric or [False] * len(headers)
     texts = [[_text(v) for v in row] for row in rows]
+    columns = []
     for n, (header, is_num) in enumerate(zip(headers, numeric, strict=True)):
         width = max([cell_len(r[n]) for r in texts] + [1])
-        if n in keep:
-            table.add_column(header, justify="right" if is_num else "left", overflow="fold", min_width=width)
-        elif is_num:  # the header may fold onto two lines; the number never is cut
-            table.add_column(header, justify="right", overflow="fold", min_width=width)
-        else:
-            table.add_column(header, overflow="fold", min_width=min(width, 10))
-    for row in texts:
-        table.add_row(*row)
-    return table
+        # kept and numeric columns: the header may fold onto two lines; the value is never cut
+        columns.append(Column(header, numeric=is_num, fold=True,
+                              min_width=width if n in keep or is_num else min(width, 10)))
+    return Grid(columns, texts, title=title or None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,14 +374,14 @@ def rank_markdown(report: RankReport, lang: Lang) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def rank_renderable(report: RankReport, lang: Lang) -> RenderableType:
+def rank_renderable(report: RankReport, lang: Lang) -> Doc:
     by_word = _group_word(report.by, lang)
     headers, rows, numeric = _group_rows(report, lang, compact=True)
     title = label("rank_title", lang, by=by_word) + (f" {report.run.period}" if report.run.period else "")
     groups = _table(rows, headers, title=title, numeric=numeric)
     bheaders, brows, bnumeric = _branch_rows(report, lang)
     branches = _table(brows, bheaders, title=label("rank_branches_title", lang, by=by_word), numeric=bnumeric)
-    return Group(groups, Text(_rank_note(report, lang)), Text(""), branches)
+    return Doc([groups, Line(_rank_note(report, lang)), Line(""), branches])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -741,18 +734,18 @@ def diff_markdown(report: DiffReport, lang: Lang) -> str:
 _KEEP_HEADERS = {lang: {label(k, lang) for k in ("branch_id", "stars_change", "points_change")} for lang in Lang}
 
 
-def diff_renderable(report: DiffReport, lang: Lang) -> RenderableType:
-    parts: list[RenderableType] = [Text(_title(report, lang), style="bold")]
+def diff_renderable(report: DiffReport, lang: Lang) -> Doc:
+    parts: list[Grid | Line] = [Line(_title(report, lang), bold=True)]
     for title, note, table in _sections(report, lang):
         if table is not None:
             headers, rows, numeric = table
             keep = [n for n, h in enumerate(headers) if h in _KEEP_HEADERS[lang]]
             parts.append(_table(rows, headers, title=title or None, numeric=numeric, keep=keep))
         elif title:
-            parts.append(Text(title, style="bold"))
+            parts.append(Line(title, bold=True))
         if note:
-            parts.append(Text(note))
-    return Group(*parts)
+            parts.append(Line(note))
+    return Doc(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1010,22 +1003,22 @@ def explain_markdown(exp: BranchExplanation, criteria: Any, lang: Lang) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def explain_renderable(exp: BranchExplanation, criteria: Any, lang: Lang) -> RenderableType:
+def explain_renderable(exp: BranchExplanation, criteria: Any, lang: Lang) -> Doc:
     title, head = _explain_head(exp, lang)
-    parts: list[RenderableType] = [Text(title, style="bold"), Text(head)]
-    parts += [Text(n) for n in _branch_notes(exp, lang)]
+    parts: list[Grid | Line] = [Line(title, bold=True), Line(head)]
+    parts += [Line(n) for n in _branch_notes(exp, lang)]
     stars_by_id = {s.id: s for s in criteria.stars}
     headers = [label("indicator", lang), label("value", lang), label("rule", lang), label("score_of", lang),
                label("lost_points", lang)]
     for star in exp.star_results:
         parts.append(_table(_indicator_rows(star, exp, stars_by_id[star.id], lang), headers,
                                      title=_star_result_text(star, lang), numeric=[False, False, False, True, True]))
-        parts += [Text(n) for n in _star_notes(star, exp, lang)]
+        parts += [Line(n) for n in _star_notes(star, exp, lang)]
     rows = _path_rows(exp, lang)
     if rows:
         parts.append(_table(rows, [label("star", lang), label("gap", lang), label("plan", lang)],
                                      title=label("path_title", lang), numeric=[False, True, False]))
     nxt = _next_text(exp, lang)
     if nxt:
-        parts.append(Text(nxt))
-    return Group(*parts)
+        parts.append(Line(nxt))
+    return Doc(parts)

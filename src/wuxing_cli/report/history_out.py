@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape
 
 import polars as pl
@@ -13,11 +13,9 @@ import polars as pl
 from ..engine import history as hist
 from ..engine.score import star_col
 from ..timeline import History
+from .grid import Doc, Line
 from .labels import Lang, level_label
-from .tabular import markdown_table, num, rich_table
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
+from .tabular import grid_table, markdown_table, num
 
 SPARK = "▁▂▃▄▅▆▇█"
 GAP = "·"
@@ -318,23 +316,20 @@ def branch_rows(report: HistoryReport, lang: Lang | str) -> tuple[list[str], lis
 # terminal and Markdown
 
 
-def history_renderable(report: HistoryReport, lang: Lang | str) -> RenderableType:
-    from rich.console import Group
-    from rich.text import Text
-
+def history_renderable(report: HistoryReport, lang: Lang | str) -> Doc:
     title, span = _title(report, lang)
-    parts: list[RenderableType] = [Text(f"{title}  {span}", style="bold"), Text(_headline(report, lang))]
+    doc = Doc([Line(f"{title}  {span}", bold=True), Line(_headline(report, lang))])
     if report.group_summary is not None and report.group_summary.height and report.by is not None:
         headers, rows, numeric = group_rows(report, lang)
-        parts.append(rich_table(rows, headers, numeric=numeric, title=t("groups", lang, by=by_label(report.by, lang, inline=True))))
+        doc.add(grid_table(rows, headers, numeric=numeric, title=t("groups", lang, by=by_label(report.by, lang, inline=True))))
     if report.risk.height:
         headers, rows, numeric = risk_rows(report, lang)
-        parts.append(rich_table(rows, headers, numeric=numeric, title=t("risk", lang, margin=num(report.margin))))
+        doc.add(grid_table(rows, headers, numeric=numeric, title=t("risk", lang, margin=num(report.margin))))
     else:
-        parts.append(Text(t("no_risk", lang)))
+        doc.add(t("no_risk", lang))
     headers, rows, numeric = branch_rows(report, lang)
-    parts.append(rich_table(rows, headers, numeric=numeric, title=t("branches", lang)))
-    return Group(*parts)
+    doc.add(grid_table(rows, headers, numeric=numeric, title=t("branches", lang)))
+    return doc
 
 
 def history_markdown(report: HistoryReport, lang: Lang | str) -> str:

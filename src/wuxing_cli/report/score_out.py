@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from rich.console import Group, RenderableType
-from rich.text import Text
 
 from ..engine.score import star_col
 from ..pipeline import ScoreRun
+from .grid import Doc
 from .labels import Lang, label, level_label, star_marks
-from .tabular import markdown_table, num, rich_table
+from .tabular import grid_table, markdown_table, num
 
 OPTIONAL = ("county", "township", "branch_type", "period")
 
@@ -175,7 +174,7 @@ def short_star_name(name: str, star_id: str, lang: Lang) -> str:
     return name.removesuffix("星")[:2] if lang == Lang.zh else star_id
 
 
-def score_renderable(run: ScoreRun, lang: Lang) -> RenderableType:
+def score_renderable(run: ScoreRun, lang: Lang) -> Doc:
     """A terminal table narrow enough for 100 columns: stars held are listed by short name."""
     frame = run.frame
     names = star_names(run)
@@ -205,8 +204,8 @@ def score_renderable(run: ScoreRun, lang: Lang) -> RenderableType:
         rows.append(cells)
     del names
     period = f" {run.period}" if run.period else ""
-    table = rich_table(rows, headers, title=label("score_title", lang) + period, numeric=numeric)
+    table = grid_table(rows, headers, title=label("score_title", lang) + period, numeric=numeric)
     note = label("branches_scored", lang, n=frame.height)
     if run.data.rejected:
         note += ("；" if lang == Lang.zh else "; ") + label("rejected_rows", lang, n=len(run.data.rejected))
-    return Group(table, Text(note))
+    return Doc([table]).add(note)

@@ -1,4 +1,4 @@
-"""Generic writers for tables: CSV, JSON, Markdown, Excel, Parquet and rich terminal tables."""
+"""Generic writers for tables: CSV, JSON, Markdown, Excel, Parquet and terminal tables."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from rich.table import Table
 
 from ..io.writers import neutralise
+from .grid import Column, Grid
 
 
 def num(value: Any) -> Any:
@@ -118,21 +118,16 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align:
     return "\n".join(lines) + "\n"
 
 
-def rich_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
-               numeric: Sequence[bool] | None = None, caption: str | None = None) -> Table:
-    """A rich table; numeric columns are right-aligned and never squeezed; only the last column wraps."""
+def grid_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
+               numeric: Sequence[bool] | None = None, caption: str | None = None) -> Grid:
+    """A terminal table; numeric columns are right-aligned and never squeezed; only the last column wraps."""
     from rich.cells import cell_len
 
-    table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     numeric = numeric or [False] * len(headers)
     texts = [[_cell(v) for v in row] for row in rows]
+    columns = []
     for index, (header, is_num) in enumerate(zip(headers, numeric, strict=True)):
         width = max([cell_len(header)] + [cell_len(r[index]) for r in texts])
-        if index == len(headers) - 1:
-            table.add_column(header, justify="right" if is_num else "left", overflow="fold",
-                             min_width=min(width, 10))
-        else:
-            table.add_column(header, justify="right" if is_num else "left", no_wrap=True, min_width=width)
-    for row in texts:
-        table.add_row(*row)
-    return table
+        last = index == len(headers) - 1
+        columns.append(Column(header, numeric=is_num, fold=last, min_width=min(width, 10) if last else width))
+    return Grid(columns, texts, title=title, caption=caption)

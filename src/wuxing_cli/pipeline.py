@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
-from .engine.score import DEFAULT_NEAR, score
+from .engine.score import DEFAULT_NEAR, result_columns, score
 from .errors import DataError, Problem
 from .io.criteria_loader import load_criteria_set
 from .io.resources import DEFAULT_CRITERIA
@@ -61,14 +62,20 @@ def run_score(
     *,
     near: float = DEFAULT_NEAR,
     by: str | None = None,
-    columns: Sequence[str] | None = None,
+    columns: Sequence[str] | Literal["results", "indicators"] | None = None,
 ) -> ScoreRun:
     """Load criteria (paths, built-in names or models) and a data file, then score and rank it.
 
-    ``columns``: keep only these result columns (see :func:`wuxing_cli.engine.score.score`).
+    ``columns``: keep only these result columns (see :func:`wuxing_cli.engine.score.score`);
+    ``"results"``: the branch- and star-level results (what rank tables read), ``"indicators"``:
+    those and the indicator points and veto/cap flags (diff, bulletin), never the input fields.
+    On a wide national file the input and indicator columns are most of the memory and of the time
+    spent sorting into rank order. None keeps everything.
     """
     options = options or LoadOptions()
     models = _models(criteria)
+    if isinstance(columns, str):
+        columns = result_columns(models, indicators=columns == "indicators")
     data = load_assessment(
         data_path,
         models,

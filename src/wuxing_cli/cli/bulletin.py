@@ -116,18 +116,18 @@ def bulletin(
     def load(path: Path, period_: str | None) -> ScoreRun:
         """Score ``path``; ``--period`` selects rows only when the file has a period column."""
         try:
-            return run_score(path, criteria, options(period_), near=near, by=group)
+            return run_score(path, criteria, options(period_), near=near, by=group, columns="indicators")
         except UsageError as exc:
             if period_ is None or not _no_period_column(exc):
                 raise
-        return run_score(path, criteria, options(None), near=near, by=group)
+        return run_score(path, criteria, options(None), near=near, by=group, columns="indicators")
 
     run = load(data, period)
     before = None
     if previous is not None:
         before = load(previous, previous_period)
     elif previous_period is not None:
-        before = run_score(data, criteria, options(previous_period), near=near, by=group)
+        before = run_score(data, criteria, options(previous_period), near=near, by=group, columns="indicators")
     trends = None
     if history:
         from ..report.history_out import build_history

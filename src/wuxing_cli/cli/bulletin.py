@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -113,21 +113,23 @@ def bulletin(
     def options(period_: str | None) -> LoadOptions:
         return LoadOptions(encoding=encoding, sheet=sheet, period=period_, strict=strict, skip_invalid=skip_invalid)
 
-    def load(path: Path, period_: str | None) -> ScoreRun:
+    def load(path: Path, period_: str | None, columns: Literal["results", "indicators"]) -> ScoreRun:
         """Score ``path``; ``--period`` selects rows only when the file has a period column."""
         try:
-            return run_score(path, criteria, options(period_), near=near, by=group, columns="indicators")
+            return run_score(path, criteria, options(period_), near=near, by=group, columns=columns)
         except UsageError as exc:
             if period_ is None or not _no_period_column(exc):
                 raise
-        return run_score(path, criteria, options(None), near=near, by=group, columns="indicators")
+        return run_score(path, criteria, options(None), near=near, by=group, columns=columns)
 
-    run = load(data, period)
+    # this period's indicator points make the weaknesses and problem list; the previous period is
+    # compared by stars and levels only
+    run = load(data, period, "indicators")
     before = None
     if previous is not None:
-        before = load(previous, previous_period)
+        before = load(previous, previous_period, "results")
     elif previous_period is not None:
-        before = run_score(data, criteria, options(previous_period), near=near, by=group, columns="indicators")
+        before = run_score(data, criteria, options(previous_period), near=near, by=group, columns="results")
     trends = None
     if history:
         from ..report.history_out import build_history

@@ -392,11 +392,14 @@ def _number_sections(sections: list[dict[str, Any]], lang: Lang) -> None:
             sub["heading"] = f"（{_cn_number(m)}）{sub['heading']}" if lang == Lang.zh else f"{n}.{m} {sub['heading']}"
 
 
-def _limit(items: list[dict[str, Any]], ctx: _Ctx) -> tuple[list[dict[str, Any]], str | None]:
-    if len(items) <= LIST_LIMIT:
+def _limit(items: list[dict[str, Any]], ctx: _Ctx, total: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The first LIST_LIMIT items, and a note when there are more (``total``: how many there are
+    when ``items`` is already cut)."""
+    total = len(items) if total is None else total
+    if total <= LIST_LIMIT:
         return items, None
-    note = (f"仅列出前{LIST_LIMIT}项（共{len(items)}项）。" if ctx.zh
-            else f"Only the first {LIST_LIMIT} of {len(items)} are listed.")
+    note = (f"仅列出前{LIST_LIMIT}项（共{total}项）。" if ctx.zh
+            else f"Only the first {LIST_LIMIT} of {total} are listed.")
     return items[:LIST_LIMIT], note
 
 
@@ -864,7 +867,8 @@ def _cap_lifted(ctx: _Ctx, row: Mapping[str, Any] | None) -> str:
 
 def _movement(ctx: _Ctx) -> dict[str, Any]:
     if ctx.previous is None:
-        return {"available": False, "counts": {}, "up": [], "down": [], "swapped": [], "new": [], "removed": []}
+        return {"available": False, "counts": {}, "totals": {}, "up": [], "down": [], "swapped": [], "new": [],
+                "removed": []}
     from ..engine.compare import compare_runs
 
     star_ids = list(ctx.stars)
@@ -876,8 +880,24 @@ def _movement(ctx: _Ctx) -> dict[str, Any]:
         pl.col("status").is_in(["up", "down", "new", "removed"])
         | (pl.col("gained").list.len() > 0) | (pl.col("lost").list.len() > 0)
     )
+    # The group of a row: township/county as compared; another grouping column from this period.
+    if ctx.by in ("township", "county"):
+        group = pl.col(ctx.by).cast(pl.String).fill_null("") if ctx.by in changed.columns else pl.lit("")
+        changed = changed.with_columns(group.alias("_group"))
+    elif ctx.by in ctx.frame.columns:
+        groups = ctx.frame.select("branch_id", pl.col(ctx.by).cast(pl.String).fill_null("").alias("_group"))
+        changed = changed.join(groups, on="branch_id", how="left").with_columns(pl.col("_group").fill_null(""))
+    else:
+        changed = changed.with_columns(pl.lit("").alias("_group"))
+    # Lists are ordered by group then branch id and hold at most LIST_LIMIT rows (``totals`` counts
+    # them all): on a national file only the rows shown are turned into Python objects.
+    changed = changed.sort("_group", "branch_id").with_columns(pl.int_range(pl.len()).over("status").alias("_n"))
+    totals = {s: 0 for s in ("up", "down", "swapped", "new", "removed")}
+    for status, n in changed.group_by("status").len().iter_rows():
+        totals["swapped" if status == "same" else str(status)] = int(n)
+    changed = changed.filter(pl.col("_n") < LIST_LIMIT)
     ids = changed.filter(pl.col("status") != "removed")["branch_id"]
-    wanted = ["branch_id", "criteria_id", "capped_by"] + ([ctx.by] if ctx.by in ctx.frame.columns else [])
+    wanted = ["branch_id", "criteria_id", "capped_by"]
     wanted += [star_col(s, what) for s in star_ids for what in ("vetoes", "required_failed", "points", "earned",
                                                                "awarded")]
     cols = [c for c in dict.fromkeys(wanted) if c in ctx.frame.columns]
@@ -887,16 +907,12 @@ def _movement(ctx: _Ctx) -> dict[str, Any]:
     no_gain = changed.filter((pl.col("status") == "up") & (pl.col("gained").list.len() == 0))["branch_id"]
     lifted = {r["branch_id"]: r for r in ctx.previous.frame.filter(pl.col("branch_id").is_in(no_gain.implode()))
               .select("branch_id", "criteria_id", "capped_by").iter_rows(named=True)} if no_gain.len() else {}
-    up: list[dict[str, Any]] = []
-    down: list[dict[str, Any]] = []
-    swapped: list[dict[str, Any]] = []
-    new: list[dict[str, Any]] = []
-    removed: list[dict[str, Any]] = []
+    lists: dict[str, list[dict[str, Any]]] = {s: [] for s in ("up", "down", "same", "new", "removed")}
     for row in changed.iter_rows(named=True):
         base = {
             "branch_id": row["branch_id"],
             "branch_name": row["branch_name"],
-            "group": (row.get(ctx.by) if ctx.by in ("township", "county") else None) or "",
+            "group": row["_group"],
             "stars_old": row["stars_old"],
             "stars_new": row["stars_new"],
             "level_old": ctx.level(row["stars_old"]),
@@ -906,9 +922,6 @@ def _movement(ctx: _Ctx) -> dict[str, Any]:
             "gained": [{"id": s, "name": ctx.star_name(s)} for s in row["gained"]],
             "lost": [{"id": s, "name": ctx.star_name(s)} for s in row["lost"]],
         }
-        if ctx.by not in ("township", "county"):
-            this = current.get(row["branch_id"])
-            base["group"] = str(this.get(ctx.by) or "") if this else ""
         status = row["status"]
         if status in ("down", "same") and row["branch_id"] in current:
             this = current[row["branch_id"]]
@@ -919,28 +932,16 @@ def _movement(ctx: _Ctx) -> dict[str, Any]:
             base["reasons"] = reasons
         if status == "up" and not row["gained"]:
             base["reasons"] = [_cap_lifted(ctx, lifted.get(row["branch_id"]))]
-        if status == "up":
-            up.append(base)
-        elif status == "down":
-            down.append(base)
-        elif status == "same":
-            swapped.append(base)
-        elif status == "new":
-            new.append(base)
-        else:
-            removed.append(base)
-
-    def key(item: dict[str, Any]) -> tuple[str, str]:
-        return (item["group"], item["branch_id"])
-
+        lists[status].append(base)
     return {
         "available": True,
         "counts": counts,
-        "up": sorted(up, key=key),
-        "down": sorted(down, key=key),
-        "swapped": sorted(swapped, key=key),
-        "new": sorted(new, key=key),
-        "removed": sorted(removed, key=key),
+        "totals": totals,
+        "up": lists["up"],
+        "down": lists["down"],
+        "swapped": lists["same"],
+        "new": lists["new"],
+        "removed": lists["removed"],
     }
 
 
@@ -973,7 +974,7 @@ def _movement_section(ctx: _Ctx, mv: dict[str, Any]) -> dict[str, Any]:
             text += (f" {ctx.n(c['removed'], 'branch', 'branches')} assessed last period "
                      f"{'is' if c['removed'] == 1 else 'are'} missing this period ({names}{more}).")
     subsections = []
-    up, up_note = _limit(mv["up"], ctx)
+    up, up_note = _limit(mv["up"], ctx, mv["totals"]["up"])
     rows = [[r["branch_name"], ctx.group_name(r["group"]), r["level_old"], r["level_new"],
              ctx.join(s["name"] for s in r["gained"]) or ctx.t("none")] for r in up]
     headers = [ctx.t("branch"), by, ctx.t("level_old"), ctx.t("level_new"), ctx.t("gained")]
@@ -985,7 +986,7 @@ def _movement_section(ctx: _Ctx, mv: dict[str, Any]) -> dict[str, Any]:
     subsections.append(_section(
         "up", ctx.t("h_up"), paragraphs=[] if up else [empty_up],
         tables=[_table(headers, rows, note=up_note)] if up else []))
-    down, down_note = _limit(mv["down"], ctx)
+    down, down_note = _limit(mv["down"], ctx, mv["totals"]["down"])
     rows = [[r["branch_name"], ctx.group_name(r["group"]), r["level_old"], r["level_new"],
              ctx.join(s["name"] for s in r["lost"]) or ctx.t("none"), ctx.semi().join(r.get("reasons", []))]
             for r in down]
@@ -995,7 +996,7 @@ def _movement_section(ctx: _Ctx, mv: dict[str, Any]) -> dict[str, Any]:
         "down", ctx.t("h_down"), paragraphs=[] if down else [empty_down],
         tables=[_table(headers, rows, note=down_note)] if down else []))
     if mv["swapped"]:
-        swapped, note = _limit(mv["swapped"], ctx)
+        swapped, note = _limit(mv["swapped"], ctx, mv["totals"]["swapped"])
         rows = [[r["branch_name"], ctx.group_name(r["group"]), r["level_new"],
                  ctx.join(s["name"] for s in r["gained"]) or ctx.t("none"),
                  ctx.join(s["name"] for s in r["lost"]) or ctx.t("none"), ctx.semi().join(r.get("reasons", []))]
@@ -1018,69 +1019,96 @@ def _expr_names(text: str) -> set[str]:
         return set()
 
 
+def _by_missing(inputs: set[str]) -> pl.Expr:
+    """Whether one of ``inputs`` is among the row's missing fields (so the veto or cap fired on a gap)."""
+    if not inputs:
+        return pl.lit(False)
+    return pl.col("missing").fill_null("").str.split(";").list.set_intersection(sorted(inputs)).list.len() > 0
+
+
 def _vetoes(ctx: _Ctx) -> dict[str, Any]:
+    """Veto events and caps that fired. Counts cover every event; ``events``/``caps`` list at most
+    LIST_LIMIT of each, ordered by group, branch and criteria order."""
     frame = ctx.frame
-    events: list[dict[str, Any]] = []
-    caps: list[dict[str, Any]] = []
-    group = ctx.group_col(frame).alias("_group")
+    group = ctx.group_col(frame).alias("group")
+    shown = pl.col("branch_name").cast(pl.String)
+    name = pl.when(shown.is_null() | (shown == "")).then(pl.col("branch_id").cast(pl.String)).otherwise(shown) \
+        .alias("branch_name")
+    event_parts: list[pl.LazyFrame] = []
+    cap_parts: list[pl.LazyFrame] = []
     for criteria in ctx.run.criteria:
-        mine = frame.filter(pl.col("criteria_id") == criteria.id)
-        if mine.height == 0:
-            continue
+        mine = frame.lazy().filter(pl.col("criteria_id") == criteria.id)
         for star in criteria.stars:
-            for veto in star.vetoes:
+            for number, veto in enumerate(star.vetoes):
                 col = veto_col(star.id, veto.id)
-                if col not in mine.columns:
+                if col not in frame.columns:
                     continue
-                hits = mine.filter(pl.col(col).fill_null(False)).select("branch_id", "branch_name", group, "missing")
-                if hits.height == 0:
-                    continue
-                inputs = _expr_names(veto.when)
-                for row in hits.iter_rows(named=True):
-                    events.append({
-                        "branch_id": row["branch_id"], "branch_name": row["branch_name"] or row["branch_id"],
-                        "group": row["_group"], "star_id": star.id, "star": ctx.star_name(star.id),
-                        "veto_id": veto.id, "veto": veto.name,
-                        "by_missing": bool(inputs & set(_split(row["missing"]))),
-                        "_order": (ctx.stars[star.id].index, ctx.crit_index[criteria.id],
-                                   [v.id for v in star.vetoes].index(veto.id)),
-                    })
+                event_parts.append(mine.filter(pl.col(col).fill_null(False)).select(
+                    pl.col("branch_id").cast(pl.String), name, group,
+                    pl.lit(star.id).alias("star_id"), pl.lit(veto.id).alias("veto_id"),
+                    pl.lit(ctx.star_name(star.id)).alias("star"), pl.lit(veto.name).alias("veto"),
+                    _by_missing(_expr_names(veto.when)).alias("by_missing"),
+                    pl.lit(ctx.stars[star.id].index).alias("_o1"), pl.lit(ctx.crit_index[criteria.id]).alias("_o2"),
+                    pl.lit(number).alias("_o3"),
+                ))
         for number, cap in enumerate(criteria.caps):
             col = cap_col(cap.id)
-            if col not in mine.columns:
+            if col not in frame.columns:
                 continue
-            hits = mine.filter(pl.col(col).fill_null(False)).select("branch_id", "branch_name", group, "missing",
-                                                                    "stars")
-            inputs = _expr_names(cap.when)
-            for row in hits.iter_rows(named=True):
-                caps.append({
-                    "branch_id": row["branch_id"], "branch_name": row["branch_name"] or row["branch_id"],
-                    "group": row["_group"], "cap_id": cap.id, "cap": cap.name, "max_stars": cap.max_stars,
-                    "max_level": ctx.level(cap.max_stars), "stars": row["stars"],
-                    "by_missing": bool(inputs & set(_split(row["missing"]))),
-                    "_order": (ctx.crit_index[criteria.id], number),
-                })
-    events.sort(key=lambda e: (e["group"], e["branch_id"], e["_order"]))
-    caps.sort(key=lambda e: (e["group"], e["branch_id"], e["_order"]))
-    for item in [*events, *caps]:
-        del item["_order"]
-    return {"events": events, "caps": caps,
-            "branches": len({e["branch_id"] for e in events}),
-            "cap_branches": len({e["branch_id"] for e in caps})}
+            cap_parts.append(mine.filter(pl.col(col).fill_null(False)).select(
+                pl.col("branch_id").cast(pl.String), name, group, pl.lit(cap.id).alias("cap_id"),
+                pl.lit(cap.name).alias("cap"), pl.lit(cap.max_stars).alias("max_stars"),
+                pl.col("stars"), _by_missing(_expr_names(cap.when)).alias("by_missing"),
+                pl.lit(ctx.crit_index[criteria.id]).alias("_o1"), pl.lit(number).alias("_o2"),
+            ))
+
+    def stacked(parts: list[pl.LazyFrame], order: list[str]) -> pl.DataFrame | None:
+        if not parts:
+            return None
+        return pl.concat(parts).sort(["group", "branch_id", *order]).collect()
+
+    events_all = stacked(event_parts, ["_o1", "_o2", "_o3"])
+    caps_all = stacked(cap_parts, ["_o1", "_o2"])
+    events: list[dict[str, Any]] = []
+    caps: list[dict[str, Any]] = []
+    per_veto: list[dict[str, Any]] = []
+    fired_by_missing = 0
+    if events_all is not None and events_all.height:
+        for star, veto, n in events_all.group_by("star", "veto", maintain_order=True).len().iter_rows():
+            per_veto.append({"star": star, "veto": veto, "count": int(n)})
+        fired_by_missing += int(events_all["by_missing"].sum())
+        for row in events_all.head(LIST_LIMIT).iter_rows(named=True):
+            events.append({
+                "branch_id": row["branch_id"], "branch_name": row["branch_name"], "group": row["group"],
+                "star_id": row["star_id"], "star": row["star"], "veto_id": row["veto_id"], "veto": row["veto"],
+                "by_missing": row["by_missing"],
+            })
+    if caps_all is not None and caps_all.height:
+        fired_by_missing += int(caps_all["by_missing"].sum())
+        for row in caps_all.head(LIST_LIMIT).iter_rows(named=True):
+            caps.append({
+                "branch_id": row["branch_id"], "branch_name": row["branch_name"], "group": row["group"],
+                "cap_id": row["cap_id"], "cap": row["cap"], "max_stars": row["max_stars"],
+                "max_level": ctx.level(row["max_stars"]), "stars": row["stars"], "by_missing": row["by_missing"],
+            })
+    n_events = events_all.height if events_all is not None else 0
+    n_caps = caps_all.height if caps_all is not None else 0
+    return {"events": events, "caps": caps, "event_count": n_events, "cap_count": n_caps,
+            "per_veto": per_veto, "fired_by_missing": fired_by_missing,
+            "branches": events_all["branch_id"].n_unique() if n_events and events_all is not None else 0,
+            "cap_branches": caps_all["branch_id"].n_unique() if n_caps and caps_all is not None else 0}
 
 
 def _vetoes_section(ctx: _Ctx, vt: dict[str, Any]) -> dict[str, Any]:
     events, caps = vt["events"], vt["caps"]
     by = ctx.by_label()
     paragraphs = []
-    per_veto: dict[tuple[str, str], int] = {}
-    for e in events:
-        per_veto[(e["star"], e["veto"])] = per_veto.get((e["star"], e["veto"]), 0) + 1
-    missing = sum(1 for e in [*events, *caps] if e["by_missing"])
+    per_veto = [(v["veto"], v["count"]) for v in vt["per_veto"]]
+    missing = vt["fired_by_missing"]
     if ctx.zh:
         if events:
-            detail = "、".join(f"{veto}{n}起" for (_, veto), n in per_veto.items())
-            text = f"本期共有{vt['branches']}个支部触发一票否决事项{len(events)}项，其中{detail}，相应星不予评定。"
+            detail = "、".join(f"{veto}{n}起" for veto, n in per_veto)
+            text = f"本期共有{vt['branches']}个支部触发一票否决事项{vt['event_count']}项，其中{detail}，相应星不予评定。"
         else:
             text = "本期未发生一票否决事项。"
         if caps:
@@ -1089,8 +1117,8 @@ def _vetoes_section(ctx: _Ctx, vt: dict[str, Any]) -> dict[str, Any]:
             text += f"上述事项中有{missing}项系因相关数据缺失按触发处理，请相关{by}核实补报。"
     else:
         if events:
-            detail = ", ".join(f"{veto}: {n}" for (_, veto), n in per_veto.items())
-            text = (f"{ctx.n(vt['branches'], 'branch', 'branches')} triggered {ctx.n(len(events), 'veto', 'vetoes')} "
+            detail = ", ".join(f"{veto}: {n}" for veto, n in per_veto)
+            text = (f"{ctx.n(vt['branches'], 'branch', 'branches')} triggered {ctx.n(vt['event_count'], 'veto', 'vetoes')} "
                     f"this period ({detail}); the stars concerned are not awarded.")
         else:
             text = "No veto fired this period."
@@ -1101,12 +1129,12 @@ def _vetoes_section(ctx: _Ctx, vt: dict[str, Any]) -> dict[str, Any]:
     paragraphs.append(text)
     tables = []
     if events:
-        shown, note = _limit(events, ctx)
+        shown, note = _limit(events, ctx, vt["event_count"])
         rows = [[e["branch_name"], ctx.group_name(e["group"]), e["star"], e["veto"],
                  ctx.t("by_missing") if e["by_missing"] else ""] for e in shown]
         tables.append(_table([ctx.t("branch"), by, ctx.t("star"), ctx.t("veto"), ctx.t("note")], rows, note=note))
     if caps:
-        shown, note = _limit(caps, ctx)
+        shown, note = _limit(caps, ctx, vt["cap_count"])
         rows = [[e["branch_name"], ctx.group_name(e["group"]), e["cap"], e["max_level"],
                  ctx.t("by_missing") if e["by_missing"] else ""] for e in shown]
         tables.append(_table([ctx.t("branch"), by, ctx.t("cap"), ctx.t("max_stars"), ctx.t("note")], rows,
@@ -1285,40 +1313,60 @@ def _problems_section(ctx: _Ctx, pr: dict[str, Any]) -> dict[str, Any]:
 
 
 def _near(ctx: _Ctx) -> dict[str, Any]:
+    """Branches within ``near`` points of a star (no veto). ``count``/``stars`` cover them all;
+    ``branches`` lists at most LIST_LIMIT, by group, smallest gap, branch id."""
     frame = ctx.frame
-    per_branch: dict[str, dict[str, Any]] = {}
     group = ctx.group_col(frame).alias("_group")
-    for star in ctx.stars.values():
+    shown = pl.col("branch_name").cast(pl.String)
+    name = pl.when(shown.is_null() | (shown == "")).then(pl.col("branch_id").cast(pl.String)).otherwise(shown)
+    parts = []
+    for number, star in enumerate(ctx.stars.values()):
         earned = star_col(star.id, "earned")
         if earned not in frame.columns:
             continue
-        hits = frame.filter(
+        parts.append(frame.lazy().filter(
             pl.col(earned).is_not_null() & pl.col(earned).not_() & pl.col(star_col(star.id, "vetoed")).not_()
             & (pl.col(star_col(star.id, "gap")) <= ctx.near)
-        ).select("branch_id", "branch_name", group, "stars", "criteria_id", star_col(star.id, "points"),
-                 star_col(star.id, "gap"), star_col(star.id, "required_failed"))
-        for row in hits.iter_rows(named=True):
-            item = per_branch.setdefault(row["branch_id"], {
-                "branch_id": row["branch_id"], "branch_name": row["branch_name"] or row["branch_id"],
-                "group": row["_group"], "stars": row["stars"], "level": ctx.level(row["stars"]), "reach": [],
-            })
-            criteria = ctx.criteria(row["criteria_id"])
-            failed = _split(row[star_col(star.id, "required_failed")])
-            names = []
-            if criteria is not None and failed:
-                names = [i.name for i in criteria.star(star.id).indicators if i.id in failed]
-            item["reach"].append({
-                "star_id": star.id, "star": ctx.star_name(star.id),
-                "points": row[star_col(star.id, "points")],
-                "gap": max(_round(row[star_col(star.id, "gap")], 2), 0.0),
-                "required_failed": names,
-            })
-    items = list(per_branch.values())
-    for item in items:
+        ).select(
+            pl.col("branch_id").cast(pl.String), name.alias("branch_name"), group, "stars",
+            pl.col("criteria_id").cast(pl.String), pl.lit(star.id).alias("star_id"), pl.lit(number).alias("_star"),
+            pl.col(star_col(star.id, "points")).cast(pl.Float64).alias("points"),
+            pl.col(star_col(star.id, "gap")).cast(pl.Float64).alias("gap"),
+            pl.col(star_col(star.id, "required_failed")).cast(pl.String).alias("required_failed"),
+        ))
+    if not parts:
+        return {"near": ctx.near, "branches": [], "count": 0, "stars": 0}
+    hits = pl.concat(parts).collect()
+    # the gap shown is rounded (2 places, half up) and never negative; branches sort by the smallest
+    per_branch = (
+        hits.lazy().group_by("branch_id").agg(pl.col("_group").first(), pl.col("gap").clip(lower_bound=0).min()
+                                              .alias("_min"))
+        .sort("_group", "_min", "branch_id").collect()
+    )
+    listed = per_branch.head(LIST_LIMIT)["branch_id"]
+    position = {bid: n for n, bid in enumerate(listed.to_list())}
+    items: dict[str, dict[str, Any]] = {}
+    rows = hits.filter(pl.col("branch_id").is_in(listed.implode())).sort("_star")
+    for row in rows.iter_rows(named=True):
+        item = items.setdefault(row["branch_id"], {
+            "branch_id": row["branch_id"], "branch_name": row["branch_name"],
+            "group": row["_group"], "stars": row["stars"], "level": ctx.level(row["stars"]), "reach": [],
+        })
+        criteria = ctx.criteria(row["criteria_id"])
+        failed = _split(row["required_failed"])
+        names = []
+        if criteria is not None and failed:
+            names = [i.name for i in criteria.star(row["star_id"]).indicators if i.id in failed]
+        item["reach"].append({
+            "star_id": row["star_id"], "star": ctx.star_name(row["star_id"]),
+            "points": row["points"],
+            "gap": max(_round(row["gap"], 2), 0.0),
+            "required_failed": names,
+        })
+    branches = sorted(items.values(), key=lambda i: position[i["branch_id"]])
+    for item in branches:
         item["min_gap"] = min(r["gap"] for r in item["reach"])
-    items.sort(key=lambda i: (i["group"], i["min_gap"], i["branch_id"]))
-    return {"near": ctx.near, "branches": items, "count": len(items),
-            "stars": sum(len(i["reach"]) for i in items)}
+    return {"near": ctx.near, "branches": branches, "count": per_branch.height, "stars": hits.height}
 
 
 def _reach_text(ctx: _Ctx, reach: dict[str, Any]) -> str:
@@ -1345,7 +1393,7 @@ def _near_section(ctx: _Ctx, nm: dict[str, Any]) -> dict[str, Any]:
     else:
         text = (f"{ctx.n(nm['count'], 'branch is', 'branches are')} within {near} points of "
                 f"{ctx.n(nm['stars'], 'star')} (no veto fired). They are the first candidates for targeted support.")
-    shown, note = _limit(nm["branches"], ctx)
+    shown, note = _limit(nm["branches"], ctx, nm["count"])
     rows = [[i["branch_name"], ctx.group_name(i["group"]), i["level"],
              ctx.semi().join(_reach_text(ctx, r) for r in i["reach"])] for i in shown]
     table = _table([ctx.t("branch"), by, ctx.t("current_level"), ctx.t("within_reach")], rows, note=note)
@@ -1543,7 +1591,7 @@ def _quality_section(ctx: _Ctx, dq: dict[str, Any], vt: dict[str, Any]) -> dict[
     by = ctx.by_label()
     read = dq["rows_read"]
     n_rej = len(dq["rejected"])
-    fired = sum(1 for e in [*vt["events"], *vt["caps"]] if e["by_missing"])
+    fired = vt["fired_by_missing"]
     if ctx.zh:
         text = f"本期共读取数据{read if read is not None else dq['branches']}行，评定支部{dq['branches']}个"
         text += f"，剔除无效行{n_rej}行（见下表）。" if n_rej else "，无剔除行。"

@@ -25,6 +25,7 @@ from .common import (
     StrictOpt,
     guarded,
     print_warnings,
+    progress,
 )
 
 if TYPE_CHECKING:
@@ -125,13 +126,18 @@ def rank(
     inputs = [data] + ([previous] if previous is not None else [])
     out = Output(output, inputs=inputs)
     options = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
-    run = run_score(data, criteria, options, near=near, by=group, columns="results")
+    with progress(f"wuxing rank {data.name}") as step:
+        step("reading and scoring")
+        run = run_score(data, criteria, options, near=near, by=group, columns="results")
     _check_group_column(run.frame, group, data)
     before = None
     if previous is not None:
-        before = run_score(previous, criteria, LoadOptions(encoding=encoding, sheet=sheet, period=previous_period,
-                                                            strict=strict, skip_invalid=skip_invalid),
-                           near=near, by=group, columns="results")
+        with progress(f"wuxing rank {previous.name}") as step:
+            step("reading and scoring")
+            before = run_score(previous, criteria, LoadOptions(encoding=encoding, sheet=sheet,
+                                                                period=previous_period, strict=strict,
+                                                                skip_invalid=skip_invalid),
+                               near=near, by=group, columns="results")
         _check_group_column(before.frame, group, previous)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet)
     report = analysis_out.build_rank(run, group, Metric(metric.value), previous=before, top=top)
@@ -234,8 +240,10 @@ def diff(
     def load(path: Path, period: str | None, names: list[str] | None) -> Any:
         opts = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
         # only the self-assessment comparison reads indicator points (which indicators differ most)
-        return run_score(path, names, opts, near=near, by=group,
-                         columns="indicators" if mode == "sources" else "results")
+        with progress(f"wuxing diff {path.name}") as step:
+            step("reading and scoring")
+            return run_score(path, names, opts, near=near, by=group,
+                             columns="indicators" if mode == "sources" else "results")
 
     old_names = criteria_names(criteria)
     old_run = load(old, from_period, old_names)

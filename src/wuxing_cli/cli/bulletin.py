@@ -25,6 +25,7 @@ from .common import (
     VerboseOpt,
     guarded,
     print_warnings,
+    progress,
 )
 
 if TYPE_CHECKING:
@@ -115,12 +116,14 @@ def bulletin(
 
     def load(path: Path, period_: str | None, columns: Literal["results", "indicators"]) -> ScoreRun:
         """Score ``path``; ``--period`` selects rows only when the file has a period column."""
-        try:
-            return run_score(path, criteria, options(period_), near=near, by=group, columns=columns)
-        except UsageError as exc:
-            if period_ is None or not _no_period_column(exc):
-                raise
-        return run_score(path, criteria, options(None), near=near, by=group, columns=columns)
+        with progress(f"wuxing bulletin {path.name}") as step:
+            step("reading and scoring")
+            try:
+                return run_score(path, criteria, options(period_), near=near, by=group, columns=columns)
+            except UsageError as exc:
+                if period_ is None or not _no_period_column(exc):
+                    raise
+            return run_score(path, criteria, options(None), near=near, by=group, columns=columns)
 
     # this period's indicator points make the weaknesses and problem list; the previous period is
     # compared by stars and levels only
@@ -139,10 +142,12 @@ def bulletin(
         trends = build_history(series, by=group)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet, verbose)
     language = Lang(lang.value)
-    view = build_bulletin(run, before, by=group, lang=language, title=title, area=area, period=period, date=date,
-                          targets=plan, near=near, history=trends)
-    text = render_bulletin(view, fmt.value, template_text, language,
-                           template_name=str(template) if template is not None else "--template")
+    with progress(f"wuxing bulletin {data.name}") as step:
+        step("writing the bulletin")
+        view = build_bulletin(run, before, by=group, lang=language, title=title, area=area, period=period,
+                              date=date, targets=plan, near=near, history=trends)
+        text = render_bulletin(view, fmt.value, template_text, language,
+                               template_name=str(template) if template is not None else "--template")
     out.text(text)
 
 

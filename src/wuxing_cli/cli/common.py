@@ -328,13 +328,16 @@ def progress(label: str, *, delay: float = 1.0, enabled: bool = True) -> Iterato
     """Show a spinner on stderr while the block runs, if it runs longer than ``delay`` seconds.
 
     Yields a function naming the current step. Off (and rich not even imported) when stderr is
-    not a terminal, so pipes, CI logs and tests see nothing; ``WUXING_PROGRESS=0`` turns it off too.
+    not a terminal, so pipes, CI logs and tests see nothing; ``WUXING_PROGRESS=0`` turns it off too,
+    ``WUXING_PROGRESS_DELAY=S`` changes the delay.
     Nothing else may write to the terminal inside the block (print warnings after it; pass
     ``enabled=False`` around output written to stdout).
     """
     if not enabled or not sys.stderr.isatty() or os.environ.get("WUXING_PROGRESS", "1") == "0":
         yield _no_progress
         return
+    with contextlib.suppress(ValueError):  # WUXING_PROGRESS_DELAY: seconds before it appears
+        delay = max(0.0, float(os.environ.get("WUXING_PROGRESS_DELAY", delay)))
     indicator = _Progress(label, delay)
     try:
         yield indicator

@@ -97,4 +97,4 @@ def test_real_command_on_a_pseudo_terminal_shows_the_spinner(tmp_path: Path) -> 
     assert proc.returncode == 0
     if time.monotonic() - started < 0.8:
         pytest.skip("the run was too quick to show the spinner on this machine")
-    assert "wuxing rank big.csv: reading and scoring".encode() in seen
+    assert b"wuxing rank big.csv: reading and scoring" in seen

@@ -258,6 +258,33 @@ def startup(rounds: int) -> list[tuple[str, Step]]:
     return steps
 
 
+def import_summary(argv: list[str]) -> tuple[float, list[tuple[str, float]], bool]:
+    """``python -X importtime`` of a command (no cache): total ms of top-level imports, the five
+    largest top-level packages, and whether polars was imported."""
+    code = (
+        "import os, sys, runpy\n"
+        "os.environ['WUXING_NO_CACHE'] = '1'\n"
+        f"sys.argv = {argv!r}\n"
+        "try:\n    runpy.run_module('wuxing_cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+    )
+    result = subprocess.run([PY, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            check=False)
+    tops: dict[str, float] = {}
+    seen: set[str] = set()
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
+            continue
+        _, cumulative, name = line.split("|")
+        seen.add(name.strip())
+        name = name[1:]  # the space after the bar; then two spaces per level, a top-level import has two
+        if len(name) - len(name.lstrip()) == 2:
+            top = name.strip().split(".")[0]
+            tops[top] = tops.get(top, 0.0) + int(cumulative) / 1000
+    ranked = sorted(tops.items(), key=lambda kv: -kv[1])
+    return sum(tops.values()), ranked[:5], "polars" in seen
+
+
 def polars_imported(argv: list[str]) -> bool:
     code = (
         "import os, sys, runpy\n"
@@ -590,8 +617,11 @@ def startup_report(rounds: int) -> None:
     print("  targets: score ≤ 1.3× import polars; --help and validate ≤ 0.5× and without polars;")
     print("  (no cache): the first run after a change of program, arguments, files or terminal")
     criteria_files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "criteria").glob("*.yaml"))
-    for argv in (["wuxing", "--help"], ["wuxing", "validate", *criteria_files]):
-        print(f"  polars imported by {shlex.join(argv)} (no cache): {polars_imported(argv)}")
+    for argv in (["wuxing", "--help"], ["wuxing", "validate", *criteria_files],
+                 ["wuxing", "score", "examples/county-2024-Q4.csv", "-q"]):
+        total, largest, polars = import_summary(argv)
+        print(f"  python -X importtime {shlex.join(argv)} (no cache): imports {total:.0f} ms, polars imported: "
+              f"{polars}; largest: " + ", ".join(f"{name} {ms:.0f} ms" for name, ms in largest))
 
 
 if __name__ == "__main__":

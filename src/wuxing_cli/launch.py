@@ -23,8 +23,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_PACKAGE = Path(__file__).resolve().parent
-_MAX_ENTRIES = 256
 #: Environment variables that change how help and messages are rendered.
 _RENDERING_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "COLORTERM", "TTY_COMPATIBLE",
                   "TTY_INTERACTIVE", "CLICOLOR", "CLICOLOR_FORCE", "LANG", "LC_ALL", "PYTHONIOENCODING",
@@ -98,13 +96,6 @@ def _inputs(argv: list[str]) -> list[Path] | None:
     return [_criteria_path(name) for name in names or ["rural", "community"]]
 
 
-def _builtin_dir() -> Path:
-    """The folder of the built-in criteria (a built-in name resolves into it)."""
-    from .io.resources import criteria_dir
-
-    return criteria_dir()
-
-
 def _criteria_path(name: str) -> Path:
     from .io.resources import builtin_criteria_path
 
@@ -121,19 +112,9 @@ def _criteria_path(name: str) -> Path:
 
 
 def _program() -> str:
-    """The version and every source file of the program and of the packages it renders with."""
-    from ._version import __version__
+    from .cache import program_fingerprint
 
-    parts = [__version__, sys.version]
-    for root in (_PACKAGE, _builtin_dir().parent / "schema"):
-        for path in sorted(root.rglob("*")) if root.is_dir() else []:
-            if path.suffix in (".py", ".yaml", ".json", ".j2", ".html", ".md") and "__pycache__" not in path.parts:
-                stat = path.stat()
-                parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
-    for entry in sys.path:  # installed packages (typer, rich, pydantic…): their folders change on upgrade
-        if entry.endswith("site-packages") and os.path.isdir(entry):
-            parts.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
-    return "\n".join(parts)
+    return program_fingerprint()
 
 
 def _terminal() -> str:
@@ -154,10 +135,9 @@ def _terminal() -> str:
 
 
 def _cache_dir() -> Path:
-    if os.environ.get("WUXING_CACHE_DIR"):
-        return Path(os.environ["WUXING_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "wuxing"
+    from .cache import cache_dir
+
+    return cache_dir()
 
 
 def _replay(key: str) -> bool:
@@ -251,14 +231,6 @@ def _run_and_store(cli_main: Any, key: str) -> None:
 
 
 def _store(key: str, out: bytes, err: bytes, code: int) -> None:
-    folder = _cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
-        for old in entries[: max(0, len(entries) - _MAX_ENTRIES + 1)]:
-            old.unlink(missing_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"stdout": out.hex(), "stderr": err.hex(), "code": code}), encoding="utf-8")
-        os.replace(tmp, folder / f"{key}.json")
-    except OSError:
-        pass  # a read-only home: no cache, no harm
+    from .cache import write
+
+    write(f"{key}.json", json.dumps({"stdout": out.hex(), "stderr": err.hex(), "code": code}).encode("utf-8"))

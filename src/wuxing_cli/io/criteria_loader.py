@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,7 +28,10 @@ from ..models.criteria import (
     ThresholdRule,
 )
 from .resources import BUILTIN_CRITERIA, builtin_criteria_path
-from .yamlsrc import MAX_BYTES, Located, Path_, safe_parse_yaml
+from .resources import MAX_CRITERIA_BYTES as MAX_BYTES
+
+if TYPE_CHECKING:  # the YAML reader (and PyYAML) is imported only when a file is parsed
+    from .yamlsrc import Located, Path_
 
 RESERVED_HEADER_NAMES = {
     "branch_id": ("支部编码", "组织编码", "编码", "代码"),
@@ -113,7 +116,16 @@ def load_criteria(name: str) -> Criteria:
 
 
 def load_criteria_set(names: Sequence[str]) -> list[Criteria]:
-    """Load several criteria files, reporting all problems of all files at once."""
+    """Load several criteria files, reporting all problems of all files at once.
+
+    A set that validated before (same files, same bytes, same program) comes from the cache
+    (:mod:`wuxing_cli.cache`) without parsing or validating again.
+    """
+    key = _cache_key(names)
+    if key is not None:
+        cached = _cached(key)
+        if cached is not None:
+            return cached
     loaded = [read_criteria(n) for n in names]
     problems = [p for item in loaded for p in errors_only(item.problems)]
     problems += [
@@ -127,7 +139,59 @@ def load_criteria_set(names: Sequence[str]) -> list[Criteria]:
     problems = _check_set(result, [item.path for item in loaded])
     if problems:
         raise CriteriaError(problems)
+    if key is not None:
+        _store(key, result)
     return result
+
+
+def _cache_key(names: Sequence[str]) -> str | None:
+    """What a validated set depends on: the program, the names as given, the files' bytes."""
+    from .. import cache
+
+    if not cache.enabled():
+        return None
+    import hashlib
+
+    digest = hashlib.sha256(cache.program_fingerprint().encode("utf-8", "surrogateescape") + b"\0")
+    for name in names:
+        path = resolve_criteria_path(name)  # a missing file is the caller's usage error, as without cache
+        if not path.is_file():
+            return None  # a pipe or device can be read only once: leave it to the loader
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+        except OSError:
+            return None
+        if len(raw) > MAX_BYTES:
+            return None
+        shown = display_path(path) if Path(name).exists() else name
+        digest.update(f"{name}\0{shown}\0{len(raw)}\0".encode("utf-8", "surrogateescape") + raw)
+    return digest.hexdigest()
+
+
+def _cached(key: str) -> list[Criteria] | None:
+    import pickle
+
+    from .. import cache
+
+    data = cache.read(f"{key}.criteria", trusted_only=True)
+    if data is None:
+        return None
+    try:
+        value = pickle.loads(data)
+    except Exception:  # a damaged or foreign entry: validate again
+        return None
+    if isinstance(value, list) and all(isinstance(c, Criteria) for c in value):
+        return value
+    return None
+
+
+def _store(key: str, criteria: list[Criteria]) -> None:
+    import pickle
+
+    from .. import cache
+
+    cache.write(f"{key}.criteria", pickle.dumps(criteria, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _check_set(criteria: list[Criteria], paths: list[str]) -> list[Problem]:
@@ -148,6 +212,8 @@ def _check_set(criteria: list[Criteria], paths: list[str]) -> list[Problem]:
 
 def check_criteria_text(text: str, file: str) -> LoadedCriteria:
     """Parse, validate and cross-check criteria text; the result lists every problem with positions."""
+    from .yamlsrc import safe_parse_yaml
+
     located, problems = safe_parse_yaml(text, file)
     if located is None:
         return LoadedCriteria(file, None, problems)

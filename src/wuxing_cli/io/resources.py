@@ -8,6 +8,7 @@ from pathlib import Path
 BUILTIN_CRITERIA = {"rural": "rural.yaml", "community": "community.yaml"}
 #: used when no --criteria is given: both built-ins, rows matched by their branch_type
 DEFAULT_CRITERIA = ("rural", "community")
+MAX_CRITERIA_BYTES = 5 * 1024 * 1024  #: a criteria file is a few KB; 5 MB is already absurd
 
 
 def _data_dir(name: str) -> Path:

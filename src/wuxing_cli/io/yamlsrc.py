@@ -8,8 +8,10 @@ from typing import Any
 import yaml
 
 from ..errors import Problem
+from .resources import MAX_CRITERIA_BYTES
 
-MAX_BYTES = 5 * 1024 * 1024  # a criteria file is a few KB; 5 MB is already absurd
+MAX_BYTES = MAX_CRITERIA_BYTES
+
 MAX_DEPTH = 40
 MAX_ALIASES = 200
 MAX_NODES = 200_000

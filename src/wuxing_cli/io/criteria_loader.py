@@ -87,11 +87,8 @@ def read_criteria(name: str) -> LoadedCriteria:
     too_large = [Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a criteria file is a few KB",
                          file=shown, code="yaml-too-large")]
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return LoadedCriteria(shown, None, too_large)
-        with path.open("rb") as handle:  # at most MAX_BYTES + 1: a pipe or device has no size to check first
-            raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
+        raw = _bounded_bytes(path)
+        if raw is None:
             return LoadedCriteria(shown, None, too_large)
     except OSError as exc:
         return LoadedCriteria(shown, None, [Problem(f"cannot read the file: {exc.strerror or exc}", file=shown,
@@ -105,6 +102,15 @@ def read_criteria(name: str) -> LoadedCriteria:
             Problem(f"the file is not UTF-8 (byte {start}, 0x{raw[start]:02x})", file=shown, line=line,
                     code="encoding", hint="save criteria files as UTF-8 (GBK is not accepted for criteria)")])
     return check_criteria_text(text, shown)
+
+
+def _bounded_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it is larger than MAX_BYTES (raises OSError)."""
+    if path.stat().st_size > MAX_BYTES:
+        return None
+    with path.open("rb") as handle:  # at most MAX_BYTES + 1: a pipe or device has no size to check first
+        raw = handle.read(MAX_BYTES + 1)
+    return None if len(raw) > MAX_BYTES else raw
 
 
 def load_criteria(name: str) -> Criteria:
@@ -158,11 +164,10 @@ def _cache_key(names: Sequence[str]) -> str | None:
         if not path.is_file():
             return None  # a pipe or device can be read only once: leave it to the loader
         try:
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_BYTES + 1)
+            raw = _bounded_bytes(path)
         except OSError:
             return None
-        if len(raw) > MAX_BYTES:
+        if raw is None:
             return None
         shown = display_path(path) if Path(name).exists() else name
         digest.update(f"{name}\0{shown}\0{len(raw)}\0".encode("utf-8", "surrogateescape") + raw)

@@ -1019,6 +1019,13 @@ def _expr_names(text: str) -> set[str]:
         return set()
 
 
+def _name_or_id() -> pl.Expr:
+    """The branch's name, or its id when the name is empty: how a branch is listed."""
+    name = pl.col("branch_name").cast(pl.String)
+    return pl.when(name.is_null() | (name == "")).then(pl.col("branch_id").cast(pl.String)).otherwise(name) \
+        .alias("branch_name")
+
+
 def _by_missing(inputs: set[str]) -> pl.Expr:
     """Whether one of ``inputs`` is among the row's missing fields (so the veto or cap fired on a gap)."""
     if not inputs:
@@ -1031,9 +1038,7 @@ def _vetoes(ctx: _Ctx) -> dict[str, Any]:
     LIST_LIMIT of each, ordered by group, branch and criteria order."""
     frame = ctx.frame
     group = ctx.group_col(frame).alias("group")
-    shown = pl.col("branch_name").cast(pl.String)
-    name = pl.when(shown.is_null() | (shown == "")).then(pl.col("branch_id").cast(pl.String)).otherwise(shown) \
-        .alias("branch_name")
+    name = _name_or_id()
     event_parts: list[pl.LazyFrame] = []
     cap_parts: list[pl.LazyFrame] = []
     for criteria in ctx.run.criteria:
@@ -1072,8 +1077,10 @@ def _vetoes(ctx: _Ctx) -> dict[str, Any]:
     events: list[dict[str, Any]] = []
     caps: list[dict[str, Any]] = []
     per_veto: list[dict[str, Any]] = []
+    counts = {"event_count": 0, "cap_count": 0, "branches": 0, "cap_branches": 0}
     fired_by_missing = 0
     if events_all is not None and events_all.height:
+        counts.update(event_count=events_all.height, branches=events_all["branch_id"].n_unique())
         for star, veto, n in events_all.group_by("star", "veto", maintain_order=True).len().iter_rows():
             per_veto.append({"star": star, "veto": veto, "count": int(n)})
         fired_by_missing += int(events_all["by_missing"].sum())
@@ -1084,6 +1091,7 @@ def _vetoes(ctx: _Ctx) -> dict[str, Any]:
                 "by_missing": row["by_missing"],
             })
     if caps_all is not None and caps_all.height:
+        counts.update(cap_count=caps_all.height, cap_branches=caps_all["branch_id"].n_unique())
         fired_by_missing += int(caps_all["by_missing"].sum())
         for row in caps_all.head(LIST_LIMIT).iter_rows(named=True):
             caps.append({
@@ -1091,12 +1099,7 @@ def _vetoes(ctx: _Ctx) -> dict[str, Any]:
                 "cap_id": row["cap_id"], "cap": row["cap"], "max_stars": row["max_stars"],
                 "max_level": ctx.level(row["max_stars"]), "stars": row["stars"], "by_missing": row["by_missing"],
             })
-    n_events = events_all.height if events_all is not None else 0
-    n_caps = caps_all.height if caps_all is not None else 0
-    return {"events": events, "caps": caps, "event_count": n_events, "cap_count": n_caps,
-            "per_veto": per_veto, "fired_by_missing": fired_by_missing,
-            "branches": events_all["branch_id"].n_unique() if n_events and events_all is not None else 0,
-            "cap_branches": caps_all["branch_id"].n_unique() if n_caps and caps_all is not None else 0}
+    return {"events": events, "caps": caps, **counts, "per_veto": per_veto, "fired_by_missing": fired_by_missing}
 
 
 def _vetoes_section(ctx: _Ctx, vt: dict[str, Any]) -> dict[str, Any]:
@@ -1317,8 +1320,6 @@ def _near(ctx: _Ctx) -> dict[str, Any]:
     ``branches`` lists at most LIST_LIMIT, by group, smallest gap, branch id."""
     frame = ctx.frame
     group = ctx.group_col(frame).alias("_group")
-    shown = pl.col("branch_name").cast(pl.String)
-    name = pl.when(shown.is_null() | (shown == "")).then(pl.col("branch_id").cast(pl.String)).otherwise(shown)
     parts = []
     for number, star in enumerate(ctx.stars.values()):
         earned = star_col(star.id, "earned")
@@ -1328,7 +1329,7 @@ def _near(ctx: _Ctx) -> dict[str, Any]:
             pl.col(earned).is_not_null() & pl.col(earned).not_() & pl.col(star_col(star.id, "vetoed")).not_()
             & (pl.col(star_col(star.id, "gap")) <= ctx.near)
         ).select(
-            pl.col("branch_id").cast(pl.String), name.alias("branch_name"), group, "stars",
+            pl.col("branch_id").cast(pl.String), _name_or_id(), group, "stars",
             pl.col("criteria_id").cast(pl.String), pl.lit(star.id).alias("star_id"), pl.lit(number).alias("_star"),
             pl.col(star_col(star.id, "points")).cast(pl.Float64).alias("points"),
             pl.col(star_col(star.id, "gap")).cast(pl.Float64).alias("gap"),

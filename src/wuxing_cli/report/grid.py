@@ -93,9 +93,6 @@ class Doc:
         return Group(*(p.rich() if isinstance(p, Grid) else Text(p.text, style="bold" if p.bold else "")
                        for p in self.parts))
 
-    def __rich__(self) -> RenderableType:
-        return self.rich()
-
 
 def _text(value: str | None, style: str) -> Any:
     """Plain text (never markup) in the style rich gives a string title or caption."""

@@ -134,7 +134,7 @@ class Streamed:
             part = self.folder / f"out-{i:06d}.parquet"
             chunk.write_parquet(part, statistics=False)
             parts.append(part)
-        pl.scan_parquet(parts).sink_parquet(path, statistics=False)
+        pl.scan_parquet(parts, glob=False).sink_parquet(path, statistics=False)
 
     def _tables(self, to_table: Callable[[ScoreRun], pl.DataFrame]) -> Iterator[pl.DataFrame]:
         """``to_table`` of each chunk, with the columns of the whole (a column the whole has may
@@ -257,10 +257,10 @@ def _write(tmp: Path, index: int, top: bytes, lines: list[bytes], offset: int, c
 
 
 def _parquet_slices(data: Path, rows: int, tmp: Path) -> Iterator[_Slice]:
-    total = pl.scan_parquet(data).select(pl.len()).collect().item()
+    total = pl.scan_parquet(data, glob=False).select(pl.len()).collect().item()
     for index, start in enumerate(range(0, max(total, 1), rows)):
         path = tmp / f"slice-{index:05d}.parquet"
-        pl.scan_parquet(data).slice(start, rows).sink_parquet(path)
+        pl.scan_parquet(data, glob=False).slice(start, rows).sink_parquet(path)
         yield _Slice(path, start, None)
 
 

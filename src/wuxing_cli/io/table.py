@@ -555,7 +555,7 @@ def _line_records(source: _Source, skip: int, comments: bool, line_comments: boo
     """
     text = pl.col("line")
     flags = (
-        pl.scan_lines(source.data, row_index_name="i")
+        pl.scan_lines(source.data, row_index_name="i", glob=False)
         .slice(skip)
         .select(
             pl.col("i"),
@@ -577,21 +577,61 @@ def _line_records(source: _Source, skip: int, comments: bool, line_comments: boo
     return flags.select((pl.col("i").cast(pl.Int64) + 1 + source.offset).alias(LINE), "blank", "comment")
 
 
+def _one_line_records(
+    source: _Source, skip: int, frame: pl.DataFrame, names: Sequence[str], line_comments: bool
+) -> pl.DataFrame | None:
+    """LINE and blank of polars' rows when each is exactly one physical line, else None.
+
+    polars reads every line after the header as a row, empty ones included (as nulls), and a
+    record spans more than one line only through a line break inside a quoted cell. So when no
+    cell holds a line break (a look at the file's distinct cell texts, and its name and id
+    columns), row i is line ``skip + 1 + i``, and no line of the file need be read again. Not so
+    when comment lines are skipped (``line_comments``): polars drops those rows. A row is blank
+    when all its cells are missing; rows of white space alone are dropped later, when their
+    cells normalise to missing. A cell of only commas and quotes (a quoted ``","``) makes a
+    blank line to the text-reading path, which sees only the line: such a file goes that way,
+    to read alike.
+    """
+    if line_comments:
+        return None
+    quotes = f'^[,"{_escape_class(STRIP_CHARS)}]*[,"][,"{_escape_class(STRIP_CHARS)}]*$'
+    schema = frame.schema
+    coded = [c for c in names if isinstance(schema[c], pl.Categorical)]
+    if coded:
+        categorical = schema[coded[0]]
+        assert isinstance(categorical, pl.Categorical)
+        cells = categorical.categories.to_series()
+        if (cells.str.contains(quotes) | cells.str.contains("\n", literal=True)).any():
+            return None
+    texts = [c for c in names if c not in coded]
+    odd = (pl.col(c).str.contains(quotes) | pl.col(c).str.contains("\n", literal=True) for c in texts)
+    if texts and frame.select(pl.any_horizontal(odd).any()).item():
+        return None
+    first = skip + 1 + source.offset
+    return frame.select(
+        (pl.col(LINE).cast(pl.Int64) + first).alias(LINE),
+        pl.all_horizontal(pl.col(c).is_null() for c in names).alias("blank"),
+    )
+
+
+def _line_flags(texts: pl.DataFrame, comments: bool) -> pl.DataFrame:
+    """The blank and comment flags of :func:`_csv_records` for lines of text (LINE, "text")."""
+    text = pl.col("text")
+    return texts.with_columns(
+        text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
+        (text.str.contains('^"?#') if comments else pl.lit(False)).alias("comment"),
+    )
+
+
 def _lines_at(source: _Source, lines: pl.Series) -> pl.DataFrame:
-    """LINE and "text" of the given 1-based physical lines, reading the file line by line."""
-    wanted = {line - source.offset for line in lines.to_list()}
-    last = max(wanted, default=0)
-    found: list[int] = []
-    texts: list[str] = []
-    handle = open(source.data, "rb") if isinstance(source.data, str) else io.BytesIO(source.data)  # noqa: SIM115
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if number in wanted:
-                found.append(number + source.offset)
-                texts.append(line.decode("utf-8", errors="replace").rstrip("\n").removesuffix("\r"))
-                if number >= last:
-                    break
-    return pl.DataFrame({LINE: found, "text": texts}, schema={LINE: pl.Int64, "text": pl.String})
+    """LINE and "text" of the given 1-based physical lines (one streaming pass over the file)."""
+    wanted = (lines - 1 - source.offset).cast(pl.UInt32)
+    return (
+        pl.scan_lines(source.data, name="text", row_index_name=LINE, glob=False)
+        .filter(pl.col(LINE).is_in(wanted.implode()))
+        .select((pl.col(LINE).cast(pl.Int64) + 1 + source.offset).alias(LINE), "text")
+        .collect(engine="streaming")
+    )
 
 
 def _with_field_counts(records: pl.DataFrame) -> pl.DataFrame:
@@ -774,6 +814,7 @@ def _polars_csv(
         comment_prefix="#" if line_comments else None,
         row_index_name=LINE,
         truncate_ragged_lines=truncate,
+        glob=False,  # a file may be named "2024[Q4]*.csv"
     )
 
 
@@ -815,7 +856,7 @@ def _parse_csv(
     except Exception as exc:  # polars raises several kinds: find out why, and where
         if not source.checked and not _is_utf8(Path(name)):
             raise _NotUtf8 from None
-        data = pl.read_lines(source.data).get_column("line").slice(header.end)
+        data = pl.read_lines(source.data, glob=False).get_column("line").slice(header.end)
         recs = _csv_records(data, first_line, comments, line_comments)
         exact = recs if recs is not None else _python_records(data, first_line, comments, line_comments, name)
         _check_ragged(exact, width, name, header.start)
@@ -827,6 +868,16 @@ def _parse_csv(
             raise _parse_error(name, exc, data, first_line) from None
     if frame.width != width + 1:  # pragma: no cover - polars and the header parse disagree
         raise DataError([Problem("cannot parse the header row", file=name, line=header.start)])
+    recs = _one_line_records(source, header.end, frame, names, line_comments)
+    if recs is not None:
+        # One physical line a record: line numbers follow from the row index, and only the few
+        # short rows are read again as text.
+        last = pl.col(names[-1])
+        short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
+        if short.any():
+            texts = _lines_at(source, recs.filter(short).get_column(LINE))
+            _check_ragged(_line_flags(texts, comments and not line_comments), width, name, header.start)
+        return frame, recs
     recs = _line_records(source, header.end, comments, line_comments)
     if recs is not None and recs.height == frame.height:
         # One line a record: the records need no text, and only short rows are counted.
@@ -837,7 +888,7 @@ def _parse_csv(
             texts = _lines_at(source, suspects.get_column(LINE))
             _check_ragged(suspects.join(texts, on=LINE, how="left"), width, name, header.start)
         return frame, recs.select(LINE, "blank")
-    data = pl.read_lines(source.data).get_column("line").slice(header.end)
+    data = pl.read_lines(source.data, glob=False).get_column("line").slice(header.end)
     recs = _csv_records(data, first_line, comments, line_comments)
     if recs is None or not _agree(recs, frame, names):
         recs = _python_records(data, first_line, comments, line_comments, name)
@@ -1028,7 +1079,7 @@ def _read_parquet(path: Path, line_offset: int = 0) -> RawTable:
     coded in one streaming pass, so its text is never all in memory at once."""
     name = str(path)
     try:
-        schema = pl.read_parquet_schema(path)
+        schema = dict(pl.scan_parquet(path, glob=False).collect_schema())
     except Exception as exc:
         raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code="parquet")]) from None
     headers = [_display_header(h) for h in schema]
@@ -1040,7 +1091,7 @@ def _read_parquet(path: Path, line_offset: int = 0) -> RawTable:
     categorical = pl.Categorical(pl.Categories.random())
     try:
         frame = (
-            pl.scan_parquet(path)
+            pl.scan_parquet(path, glob=False)
             .select(
                 (pl.int_range(pl.len(), dtype=pl.Int64) + 2 + line_offset).alias(LINE),
                 *(

@@ -194,6 +194,13 @@ def _escape_class(chars: str) -> str:
     return "".join(f"\\x{{{ord(c):X}}}" for c in chars)
 
 
+_STRIP = _escape_class(STRIP_CHARS)  #: the white space that trimming removes, as a regex class body
+#: A line of a CSV file that holds no cell text: separators, quotes and white space only.
+_BLANK_LINE = f'^[,"{_STRIP}]*$'
+#: A line that starts a comment row (when the branch id is the first column).
+_COMMENT_LINE = '^"?#'
+
+
 _BRANCH_ID_KEYS = frozenset(header_key(h) for h in RESERVED_HEADERS["branch_id"])
 
 
@@ -536,18 +543,18 @@ def _csv_records(
             extra = pl.col("extra")
     if line_comments:
         frame = frame.filter(~text.str.starts_with("#"))
-    comment = text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)
+    comment = text.str.contains(_COMMENT_LINE) if comments and not line_comments else pl.lit(False)
     return frame.select(
         (pl.col("i") + first_line).alias(LINE),
         text,
         extra.alias("extra"),
-        text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
+        text.str.contains(_BLANK_LINE).alias("blank"),
         comment.alias("comment"),
     )
 
 
-def _line_records(source: _Source, skip: int, comments: bool, line_comments: bool) -> pl.DataFrame | None:
-    """:func:`_csv_records` (LINE, blank, comment) when every record is one line, computed in one
+def _line_records(source: _Source, skip: int, line_comments: bool) -> pl.DataFrame | None:
+    """:func:`_csv_records` (LINE, blank) when every record is one line, computed in one
     streaming pass over the lines without keeping their text (the file may be large).
 
     None when a line holds an odd number of quotes (a quoted line break, or a stray quote) or a
@@ -562,8 +569,7 @@ def _line_records(source: _Source, skip: int, comments: bool, line_comments: boo
             (text.str.count_matches('"', literal=True) % 2 == 1).alias("odd"),
             text.str.starts_with("#").alias("hash"),
             text.str.contains('"', literal=True).alias("quoted"),
-            text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
-            (text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)).alias("comment"),
+            text.str.contains(_BLANK_LINE).alias("blank"),
         )
         .collect(engine="streaming")
     )
@@ -574,7 +580,7 @@ def _line_records(source: _Source, skip: int, comments: bool, line_comments: boo
         flags = flags.filter(~hashed)
     if flags.get_column("odd").any():
         return None
-    return flags.select((pl.col("i").cast(pl.Int64) + 1 + source.offset).alias(LINE), "blank", "comment")
+    return flags.select((pl.col("i").cast(pl.Int64) + 1 + source.offset).alias(LINE), "blank")
 
 
 def _one_line_records(
@@ -594,7 +600,7 @@ def _one_line_records(
     """
     if line_comments:
         return None
-    quotes = f'^[,"{_escape_class(STRIP_CHARS)}]*[,"][,"{_escape_class(STRIP_CHARS)}]*$'
+    quotes = f'^[,"{_STRIP}]*[,"][,"{_STRIP}]*$'
     schema = frame.schema
     coded = [c for c in names if isinstance(schema[c], pl.Categorical)]
     if coded:
@@ -614,13 +620,26 @@ def _one_line_records(
     )
 
 
-def _line_flags(texts: pl.DataFrame, comments: bool) -> pl.DataFrame:
-    """The blank and comment flags of :func:`_csv_records` for lines of text (LINE, "text")."""
+def _check_short_rows(
+    source: _Source, frame: pl.DataFrame, recs: pl.DataFrame, names: Sequence[str], comments: bool,
+    name: str, header_line: int,
+) -> None:
+    """:func:`_check_ragged` for one-line records (LINE, blank) known without their text.
+
+    polars refuses rows with too many cells but pads short ones: a short row ends in an empty
+    last cell, so only those rows are read back from the file and counted. ``comments``: a line
+    starting with "#" is a comment row, not a short one.
+    """
+    last = pl.col(names[-1])
+    short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
+    if not short.any():
+        return
     text = pl.col("text")
-    return texts.with_columns(
-        text.str.contains(f'^[,"{_escape_class(STRIP_CHARS)}]*$').alias("blank"),
-        (text.str.contains('^"?#') if comments else pl.lit(False)).alias("comment"),
+    texts = _lines_at(source, recs.filter(short).get_column(LINE)).with_columns(
+        text.str.contains(_BLANK_LINE).alias("blank"),
+        (text.str.contains(_COMMENT_LINE) if comments else pl.lit(False)).alias("comment"),
     )
+    _check_ragged(texts, len(names), name, header_line)
 
 
 def _lines_at(source: _Source, lines: pl.Series) -> pl.DataFrame:
@@ -711,7 +730,7 @@ def _python_records(
     )
     text = pl.col("text")
     return frame.with_columns(
-        (text.str.contains('^"?#') if comments and not line_comments else pl.lit(False)).alias("comment"),
+        (text.str.contains(_COMMENT_LINE) if comments and not line_comments else pl.lit(False)).alias("comment"),
     )
 
 
@@ -868,26 +887,14 @@ def _parse_csv(
             raise _parse_error(name, exc, data, first_line) from None
     if frame.width != width + 1:  # pragma: no cover - polars and the header parse disagree
         raise DataError([Problem("cannot parse the header row", file=name, line=header.start)])
+    # One physical line a record: line numbers from the row index when no cell holds a line
+    # break, else from one pass over the lines; either way the records need no text.
     recs = _one_line_records(source, header.end, frame, names, line_comments)
-    if recs is not None:
-        # One physical line a record: line numbers follow from the row index, and only the few
-        # short rows are read again as text.
-        last = pl.col(names[-1])
-        short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
-        if short.any():
-            texts = _lines_at(source, recs.filter(short).get_column(LINE))
-            _check_ragged(_line_flags(texts, comments and not line_comments), width, name, header.start)
-        return frame, recs
-    recs = _line_records(source, header.end, comments, line_comments)
+    if recs is None:
+        recs = _line_records(source, header.end, line_comments)
     if recs is not None and recs.height == frame.height:
-        # One line a record: the records need no text, and only short rows are counted.
-        last = pl.col(names[-1])
-        short = frame.select(last.is_null() | (last == "")).to_series() & ~recs.get_column("blank")
-        if short.any():
-            suspects = recs.filter(short)
-            texts = _lines_at(source, suspects.get_column(LINE))
-            _check_ragged(suspects.join(texts, on=LINE, how="left"), width, name, header.start)
-        return frame, recs.select(LINE, "blank")
+        _check_short_rows(source, frame, recs, names, comments and not line_comments, name, header.start)
+        return frame, recs
     data = pl.read_lines(source.data, glob=False).get_column("line").slice(header.end)
     recs = _csv_records(data, first_line, comments, line_comments)
     if recs is None or not _agree(recs, frame, names):

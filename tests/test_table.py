@@ -294,6 +294,19 @@ def test_xls_is_refused_with_a_hint(tmp_path: Path) -> None:
     assert problem.hint is not None and ".xlsx" in problem.hint
 
 
+def test_a_parquet_name_on_other_bytes_is_refused_and_a_broken_parquet_too(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as exc:  # read as CSV, it would complain of missing columns
+        read_raw(write(tmp_path, HEADER + "\nA01,东村,12,3,85,是,好\n", name="x.parquet"))
+    (problem,) = exc.value.problems
+    assert "not a Parquet file" in problem.message and problem.code == "parquet"
+    assert problem.hint is not None and ".csv" in problem.hint
+    with pytest.raises(DataError) as exc:
+        read_raw(write(tmp_path, b"PAR1" + b"\0" * 40, name="broken.parquet"))
+    (problem,) = exc.value.problems
+    assert "cannot read the file as Parquet" in problem.message
+    assert problem.file is not None and problem.file.endswith("broken.parquet")
+
+
 def test_empty_xlsx_sheet(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "e.xlsx", {"s": []})
     with pytest.raises(DataError, match="empty"):

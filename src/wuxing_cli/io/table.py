@@ -288,6 +288,17 @@ def _read_coded(
         return _encode(_read_excel(path, sheet))
     if magic.startswith(b"PAR1"):
         return _read_parquet(path, line_offset)
+    if suffix in (".parquet", ".pq"):
+        raise DataError(
+            [
+                Problem(
+                    "the file is named as Parquet but is not a Parquet file (it does not start with PAR1)",
+                    file=name,
+                    hint="write it again as Parquet, or if it holds CSV text, name it .csv",
+                    code="parquet",
+                )
+            ]
+        )
     return _read_csv(path, encoding, line_offset)
 
 

@@ -616,3 +616,25 @@ def test_cell_parsers_give_a_value_or_a_clean_error_and_agree(texts: list[str], 
         if plain.filter(pl.col("cell").is_not_null() & pl.col("p").is_null()).height == 0:
             fast = plain.select(bounded_expr(pl.col("p"), spec).alias("v"))["v"].to_list()
             assert fast == out["value"].to_list(), (texts, fast, out["value"].to_list())
+
+
+# ---- the loader's normalising shortcut ---------------------------------------------------------
+
+# Characters that NFKC changes or that are trimmed, next to ones it leaves alone.
+_NFKC_ALPHABET = st.sampled_from(
+    list("a1 ,.东村丽") + ["\u3000", "\xa0", "\t", "\uff11", "\uff08", "\uf900", "\u0301", "\u1100", "\u1161",
+                          "\u2460", "\ufb01", "\u00e9", "\u9fff", "\u4e00", "\ua000", "\u3400", "\U00020000"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(_NFKC_ALPHABET, max_size=6), min_size=1, max_size=40))
+def test_the_loader_normalises_a_text_column_as_if_every_cell_were_normalised(cells: list[str]) -> None:
+    """_normalise skips text cells that cannot change (ASCII and CJK ideographs, no edge spaces):
+    the result must be what normalising every cell gives."""
+    from wuxing_cli.io.table import _normalise
+
+    column = pl.Series("名称", cells, dtype=pl.String)
+    expected = column.to_frame().select(normalize_expr(pl.col("名称"))).to_series()
+    got, _ = _normalise(pl.DataFrame({"名称": column, "other": ["x"] * len(cells)}), ["名称", "other"])
+    assert got.get_column("名称").to_list() == expected.to_list()

@@ -72,3 +72,83 @@ def test_a_replayed_entry_is_what_is_printed(tmp_path: Path) -> None:
     (entry,) = cache.glob("*.json")
     entry.write_text(json.dumps({"stdout": b"replayed\n".hex(), "stderr": "", "code": 0}), encoding="utf-8")
     assert wuxing(["--help"], cache) == (0, "replayed\n", "")
+
+
+COUNTY = ROOT / "examples" / "county-2024-Q4.csv"
+
+
+def test_the_same_file_named_from_another_folder_is_not_answered_from_the_first(tmp_path: Path) -> None:
+    """Messages name files relative to the working folder, so it is part of the key."""
+    cache = tmp_path / "cache"
+    env = dict(os.environ, WUXING_CACHE_DIR=str(cache))
+    env.pop("WUXING_NO_CACHE", None)
+    code = "import sys; sys.argv[0] = 'wuxing'; from wuxing_cli.launch import main; main()"
+    outs = [
+        subprocess.run([sys.executable, "-c", code, "validate", str(RURAL)], capture_output=True, text=True,
+                       env=env, cwd=cwd, timeout=120).stdout
+        for cwd in (ROOT, tmp_path, ROOT, tmp_path)
+    ]
+    assert outs[0] == "criteria/rural.yaml: ok\n"
+    assert outs[1] == f"{RURAL}: ok\n"
+    assert outs[2:] == outs[:2]
+    assert len(list(cache.glob("*.json"))) == 2
+
+
+def test_score_of_a_small_file_printed_is_replayed_exactly_without_polars(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for args in (["score", str(COUNTY)], ["score", str(COUNTY), "-f", "csv", "-q"],
+                 ["score", str(COUNTY), "-c", "rural", "-c", "community", "-f", "json", "--by", "township"],
+                 ["score", str(COUNTY), "-f", "md", "--lang", "en", "--near", "3"]):
+        direct = wuxing(args, None)
+        assert direct[0] == 0 and direct[1], args
+        assert wuxing(args, cache) == direct, args
+        assert wuxing(args, cache) == direct, args
+    assert len(list(cache.glob("*.json"))) == 4
+    code, out, err = wuxing(["score", str(COUNTY), "-f", "csv", "-q"], cache, imports=True)
+    assert code == 0 and out == wuxing(["score", str(COUNTY), "-f", "csv", "-q"], None)[1]
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in err.splitlines() if line.startswith("import time:")}
+    assert not imported & {"typer", "polars", "pydantic", "rich"}
+
+
+def test_score_follows_every_change_to_its_data_and_replays_errors(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    data = tmp_path / "county.csv"
+    text = COUNTY.read_text(encoding="utf-8")
+    data.write_text(text, encoding="utf-8")
+    first = wuxing(["score", str(data), "-f", "csv", "-q"], cache)
+    assert first[0] == 0
+    header, row, *rest = text.splitlines()
+    cells = row.split(",")
+    cells[0] = "Z99"
+    data.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", encoding="utf-8")
+    second = wuxing(["score", str(data), "-f", "csv", "-q"], cache)
+    assert second[0] == 0 and "Z99" in second[1] and "Z99" not in first[1]
+    data.write_text(header + "\n" + ",".join(cells[:3]) + "\n", encoding="utf-8")  # a short row: exit 1
+    broken = wuxing(["score", str(data), "-f", "csv", "-q"], cache)
+    assert broken[0] == 1 and "cells but the header" in broken[2]
+    assert wuxing(["score", str(data), "-f", "csv", "-q"], cache) == broken
+    assert broken == wuxing(["score", str(data), "-f", "csv", "-q"], None)
+
+
+def test_score_writing_files_streaming_or_reading_a_big_file_is_never_cached(tmp_path: Path) -> None:
+    from wuxing_cli.launch import SCORE_MAX_INPUT
+
+    cache = tmp_path / "cache"
+    wuxing(["score", str(COUNTY), "-f", "csv", "-o", str(tmp_path / "out.csv")], cache)
+    wuxing(["score", str(COUNTY), "-f", "csv", "--streaming"], cache)
+    wuxing(["score", str(COUNTY), "-f", "xlsx", "-o", str(tmp_path / "out.xlsx")], cache)
+    big = tmp_path / "big.csv"
+    lines = COUNTY.read_text(encoding="utf-8").splitlines()
+    body = lines[1:]
+    with big.open("w", encoding="utf-8") as handle:
+        handle.write(lines[0] + "\n")
+        copy = 0
+        while handle.tell() <= SCORE_MAX_INPUT:
+            for line in body:
+                cells = line.split(",")
+                cells[0] = f"{cells[0]}-{copy}"
+                handle.write(",".join(cells) + "\n")
+            copy += 1
+    assert wuxing(["score", str(big), "-f", "csv", "-q"], cache)[0] == 0
+    assert (tmp_path / "out.csv").exists() and (tmp_path / "out.xlsx").exists()
+    assert not cache.exists() or not list(cache.glob("*.json"))

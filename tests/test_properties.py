@@ -622,8 +622,8 @@ def test_cell_parsers_give_a_value_or_a_clean_error_and_agree(texts: list[str], 
 
 # Characters that NFKC changes or that are trimmed, next to ones it leaves alone.
 _NFKC_ALPHABET = st.sampled_from(
-    list("a1 ,.东村丽") + ["\u3000", "\xa0", "\t", "\uff11", "\uff08", "\uf900", "\u0301", "\u1100", "\u1161",
-                          "\u2460", "\ufb01", "\u00e9", "\u9fff", "\u4e00", "\ua000", "\u3400", "\U00020000"]
+    [*"a1 ,.东村丽", "\u3000", "\xa0", "\t", "\uff11", "\uff08", "\uf900", "\u0301", "\u1100", "\u1161",
+     "\u2460", "\ufb01", "\u00e9", "\u9fff", "\u4e00", "\ua000", "\u3400", "\U00020000"]
 )
 
 

@@ -1,10 +1,13 @@
 """The ``wuxing`` entry point: answers the commands whose output depends only on their inputs
-(``--help``, ``--version``, ``validate`` of criteria files) without starting the CLI framework.
+(``--help``, ``--version``, ``validate`` of criteria files, ``score`` of a small file printed to
+the terminal) without starting the CLI framework.
 
-``wuxing --help`` and ``wuxing validate criteria/*.yaml`` run in editors and pre-commit hooks,
-again and again on the same files. Their output is a pure function of: the program (version and
-source files), the arguments, the files validated (their bytes), and how the terminal renders
-(width, colour, environment). The first run goes through the CLI as usual and its output
+``wuxing --help``, ``wuxing validate criteria/*.yaml`` and ``wuxing score county.csv`` run in
+editors and pre-commit hooks, again and again on the same files. Their output is a pure function
+of: the program (version and source files), the arguments, the working directory (messages name
+files relative to it), the files read (their bytes), and how the terminal renders (width,
+colour, environment). ``score`` is cached only when it prints (no ``-o``, not ``--streaming``)
+and its files are small (:data:`SCORE_MAX_INPUT`): a county or a township, not a province. The first run goes through the CLI as usual and its output
 (stdout, stderr, exit code) is stored under that key; later runs replay it in a few milliseconds,
 without importing typer, pydantic or polars. Any change to a file, the program, the arguments or
 the terminal is a different key. ``WUXING_NO_CACHE=1`` turns the cache off; it lives in
@@ -31,6 +34,15 @@ _RENDERING_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "COLORT
                   "GITHUB_ACTIONS", "CI", "_TYPER_FORCE_DISABLE_TERMINAL")
 _VALIDATE_FLAGS = {"-q", "--quiet"}
 _VALIDATE_OPTIONS = {"-f", "--format", "-c", "--criteria"}
+_SCORE_FLAGS = {"-q", "--quiet", "-v", "--verbose", "--strict", "--skip-invalid"}
+_SCORE_OPTIONS = {"-c", "--criteria", "-f", "--format", "--by", "--near", "--lang", "--encoding", "--sheet",
+                  "--period"}
+_SCORE_TEXT_FORMATS = {"table", "csv", "json", "md"}
+#: ``score`` is replayed only when its data and criteria files together are at most this big, and
+#: its output is stored only when at most :data:`SCORE_MAX_OUTPUT`: the cache is for the county
+#: file of a pre-commit hook or an analyst's repeated look, not for national files.
+SCORE_MAX_INPUT = 4 * 1024 * 1024
+SCORE_MAX_OUTPUT = 16 * 1024 * 1024
 
 
 def main() -> None:
@@ -64,8 +76,11 @@ def _cache_key(argv: list[str]) -> str | None:
     if inputs is None:
         return None
     try:
+        if argv[:1] == ["score"] and sum(path.stat().st_size for path in inputs) > SCORE_MAX_INPUT:
+            return None
         digest = hashlib.sha256()
-        for part in (cache.program_fingerprint(), json.dumps([Path(sys.argv[0]).name, *argv]), _terminal()):
+        for part in (cache.program_fingerprint(), json.dumps([Path(sys.argv[0]).name, *argv]), os.getcwd(),
+                     _terminal()):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         for path in inputs:
             digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes() + b"\0")
@@ -78,6 +93,8 @@ def _inputs(argv: list[str]) -> list[Path] | None:
     """The files a cacheable command reads (none for help), or None when it is not cacheable."""
     if len(argv) <= 2 and (not argv or argv[-1] in ("--help", "-h")):
         return []  # wuxing, wuxing --help, wuxing COMMAND --help
+    if argv[0] == "score":
+        return _score_inputs(argv[1:])
     if argv[0] != "validate":
         return None
     names: list[str] = []
@@ -96,6 +113,31 @@ def _inputs(argv: list[str]) -> list[Path] | None:
             return None  # --data, --output, --encoding …: not a pure function of criteria files
         names.append(arg)
     return [_criteria_path(name) for name in names or ["rural", "community"]]
+
+
+def _score_inputs(args: list[str]) -> list[Path] | None:
+    """The data and criteria files of ``score`` printing text to stdout, else None."""
+    data: list[str] = []
+    names: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg in _SCORE_FLAGS:
+            continue
+        if arg in _SCORE_OPTIONS:
+            value = next(rest, None)
+            if value is None:
+                return None
+            if arg in ("-c", "--criteria"):
+                names.append(value)
+            elif arg in ("-f", "--format") and value not in _SCORE_TEXT_FORMATS:
+                return None  # xlsx, parquet: files, not text
+            continue
+        if arg.startswith("-"):
+            return None  # -o, --streaming, --opt=value, --help …: let the CLI decide
+        data.append(arg)
+    if len(data) != 1:
+        return None
+    return [Path(data[0]), *(_criteria_path(name) for name in names or ["rural", "community"])]
 
 
 def _criteria_path(name: str) -> Path:
@@ -206,6 +248,8 @@ class _TeeBytes(io.RawIOBase):
 
 
 def _run_and_store(cli_main: Any, key: str) -> None:
+    # A progress display belongs to this run only: it is not part of the answer to replay.
+    os.environ["WUXING_PROGRESS"] = "0"
     out, err = bytearray(), bytearray()
     real_out, real_err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Tee(real_out, out), _Tee(real_err, err)
@@ -219,7 +263,8 @@ def _run_and_store(cli_main: Any, key: str) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         sys.stdout, sys.stderr = real_out, real_err
-        if isinstance(code, int | None) and (code or 0) in (0, 1, 2):  # not crashes or interruptions
+        small = len(out) + len(err) <= SCORE_MAX_OUTPUT
+        if small and isinstance(code, int | None) and (code or 0) in (0, 1, 2):  # not crashes or interruptions
             _store(key, bytes(out), bytes(err), code or 0)
 
 

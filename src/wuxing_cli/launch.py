@@ -93,51 +93,44 @@ def _inputs(argv: list[str]) -> list[Path] | None:
     """The files a cacheable command reads (none for help), or None when it is not cacheable."""
     if len(argv) <= 2 and (not argv or argv[-1] in ("--help", "-h")):
         return []  # wuxing, wuxing --help, wuxing COMMAND --help
-    if argv[0] == "score":
-        return _score_inputs(argv[1:])
+    if argv[0] == "score":  # DATA, criteria files; text to stdout only
+        parsed = _parse(argv[1:], _SCORE_FLAGS, _SCORE_OPTIONS, formats=_SCORE_TEXT_FORMATS)
+        if parsed is None or len(parsed[0]) != 1:
+            return None
+        return [Path(parsed[0][0]), *(_criteria_path(name) for name in parsed[1] or ["rural", "community"])]
     if argv[0] != "validate":
         return None
-    names: list[str] = []
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg in _VALIDATE_FLAGS:
-            continue
-        if arg in _VALIDATE_OPTIONS:
-            value = next(rest, None)
-            if value is None:
-                return None
-            if arg in ("-c", "--criteria"):
-                names.append(value)
-            continue
-        if arg.startswith("-"):
-            return None  # --data, --output, --encoding …: not a pure function of criteria files
-        names.append(arg)
-    return [_criteria_path(name) for name in names or ["rural", "community"]]
+    parsed = _parse(argv[1:], _VALIDATE_FLAGS, _VALIDATE_OPTIONS)
+    if parsed is None:
+        return None
+    return [_criteria_path(name) for name in [*parsed[0], *parsed[1]] or ["rural", "community"]]
 
 
-def _score_inputs(args: list[str]) -> list[Path] | None:
-    """The data and criteria files of ``score`` printing text to stdout, else None."""
-    data: list[str] = []
-    names: list[str] = []
+def _parse(args: list[str], flags: set[str], options: set[str],
+           formats: set[str] | None = None) -> tuple[list[str], list[str]] | None:
+    """The positional arguments and the ``-c`` criteria of a command line made only of these
+    flags and options (each option with its value, ``-f`` one of ``formats`` if given), else None:
+    anything else (``--data``, ``-o``, ``--streaming``, ``--opt=value`` …) is not a pure function
+    of the files named, or is for the CLI to refuse."""
+    positional: list[str] = []
+    criteria: list[str] = []
     rest = iter(args)
     for arg in rest:
-        if arg in _SCORE_FLAGS:
+        if arg in flags:
             continue
-        if arg in _SCORE_OPTIONS:
+        if arg in options:
             value = next(rest, None)
             if value is None:
                 return None
             if arg in ("-c", "--criteria"):
-                names.append(value)
-            elif arg in ("-f", "--format") and value not in _SCORE_TEXT_FORMATS:
+                criteria.append(value)
+            elif arg in ("-f", "--format") and formats is not None and value not in formats:
                 return None  # xlsx, parquet: files, not text
             continue
         if arg.startswith("-"):
-            return None  # -o, --streaming, --opt=value, --help …: let the CLI decide
-        data.append(arg)
-    if len(data) != 1:
-        return None
-    return [Path(data[0]), *(_criteria_path(name) for name in names or ["rural", "community"])]
+            return None
+        positional.append(arg)
+    return positional, criteria
 
 
 def _criteria_path(name: str) -> Path:

@@ -3,11 +3,15 @@ for byte, without importing the CLI framework, and never serves a stale answer."
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RURAL = ROOT / "criteria" / "rural.yaml"
@@ -152,3 +156,37 @@ def test_score_writing_files_streaming_or_reading_a_big_file_is_never_cached(tmp
     assert wuxing(["score", str(big), "-f", "csv", "-q"], cache)[0] == 0
     assert (tmp_path / "out.csv").exists() and (tmp_path / "out.xlsx").exists()
     assert not cache.exists() or not list(cache.glob("*.json"))
+
+
+class _ClosedPipe(io.TextIOWrapper):
+    """stdout into a pipe whose reader goes away after ``room`` bytes (``| head``)."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__(io.BytesIO(), encoding="utf-8", write_through=True)
+        self.room = room
+
+    def write(self, text: str) -> int:
+        self.room -= len(text.encode("utf-8"))
+        if self.room < 0:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_an_answer_cut_off_by_a_closed_pipe_is_not_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wuxing_cli import launch
+
+    def cli_main() -> None:  # writes line by line, and exits 0 on a broken pipe as the CLI does
+        try:
+            for n in range(100):
+                sys.stdout.write(f"row {n}\n")
+        except BrokenPipeError:
+            raise SystemExit(0) from None
+
+    for room, stored in ((10_000, 1), (40, 0)):
+        with monkeypatch.context() as patch:
+            patch.setenv("WUXING_CACHE_DIR", str(tmp_path / str(room)))
+            patch.setenv("WUXING_PROGRESS", "1")  # _run_and_store turns it off in its process
+            patch.setattr(sys, "stdout", _ClosedPipe(room))
+            with contextlib.suppress(SystemExit):
+                launch._run_and_store(cli_main, "k")
+        assert len(list((tmp_path / str(room)).glob("*.json"))) == stored, room

@@ -18,6 +18,7 @@ Everything else starts the CLI (:func:`wuxing_cli.cli.main`) directly.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -187,21 +188,35 @@ def _replay(key: str) -> bool:
     return True
 
 
+class _Record(bytearray):
+    """What a stream was given; ``failed`` once a write to the real stream failed."""
+
+    failed = False
+
+
 class _Tee(io.TextIOBase):
     """A text stream that also records, as bytes and in order, what is written to it."""
 
-    def __init__(self, stream: Any, record: bytearray) -> None:
+    def __init__(self, stream: Any, record: _Record) -> None:
         self._stream = stream
         self._record = record
         self.buffer = _TeeBytes(stream.buffer, record)
 
     def write(self, text: str) -> int:
-        written = self._stream.write(text)
+        try:
+            written = self._stream.write(text)
+        except OSError:  # a closed pipe (| head): what was recorded is not the whole answer
+            self._record.failed = True
+            raise
         self._record += text.encode(self._stream.encoding or "utf-8", self._stream.errors or "strict")
         return int(written)
 
     def flush(self) -> None:
-        self._stream.flush()
+        try:
+            self._stream.flush()
+        except OSError:
+            self._record.failed = True
+            raise
 
     def isatty(self) -> bool:
         return bool(self._stream.isatty())
@@ -222,16 +237,25 @@ class _Tee(io.TextIOBase):
 
 
 class _TeeBytes(io.RawIOBase):
-    def __init__(self, stream: Any, record: bytearray) -> None:
+    def __init__(self, stream: Any, record: _Record) -> None:
         self._stream = stream
         self._record = record
 
     def write(self, data: Any) -> int:
+        try:
+            written = int(self._stream.write(data))
+        except OSError:
+            self._record.failed = True
+            raise
         self._record += bytes(data)
-        return int(self._stream.write(data))
+        return written
 
     def flush(self) -> None:
-        self._stream.flush()
+        try:
+            self._stream.flush()
+        except OSError:
+            self._record.failed = True
+            raise
 
     def writable(self) -> bool:
         return True
@@ -243,7 +267,7 @@ class _TeeBytes(io.RawIOBase):
 def _run_and_store(cli_main: Any, key: str) -> None:
     # A progress display belongs to this run only: it is not part of the answer to replay.
     os.environ["WUXING_PROGRESS"] = "0"
-    out, err = bytearray(), bytearray()
+    out, err = _Record(), _Record()
     real_out, real_err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Tee(real_out, out), _Tee(real_err, err)
     code: int | str | None = 0
@@ -253,11 +277,12 @@ def _run_and_store(cli_main: Any, key: str) -> None:
         code = exc.code
         raise
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # marked as failed: nothing is stored
+                stream.flush()
         sys.stdout, sys.stderr = real_out, real_err
-        small = len(out) + len(err) <= SCORE_MAX_OUTPUT
-        if small and isinstance(code, int | None) and (code or 0) in (0, 1, 2):  # not crashes or interruptions
+        whole = not out.failed and not err.failed and len(out) + len(err) <= SCORE_MAX_OUTPUT
+        if whole and isinstance(code, int | None) and (code or 0) in (0, 1, 2):  # not crashes or interruptions
             _store(key, bytes(out), bytes(err), code or 0)
 
 

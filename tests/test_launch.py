@@ -190,3 +190,16 @@ def test_an_answer_cut_off_by_a_closed_pipe_is_not_stored(tmp_path: Path, monkey
             with contextlib.suppress(SystemExit):
                 launch._run_and_store(cli_main, "k")
         assert len(list((tmp_path / str(room)).glob("*.json"))) == stored, room
+
+
+def test_an_entry_others_could_have_written_is_not_replayed(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    wuxing(["--help"], cache)
+    (entry,) = cache.glob("*.json")
+    entry.write_text(json.dumps({"stdout": b"planted\n".hex(), "stderr": "", "code": 0}), encoding="utf-8")
+    os.chmod(entry, 0o666)  # writable by others: its content may not be this user's
+    code, out, _ = wuxing(["--help"], cache)
+    assert code == 0 and "planted" not in out and "score" in out
+    (entry,) = cache.glob("*.json")  # the run stored its own answer in its place
+    assert entry.stat().st_mode & 0o077 == 0
+    assert wuxing(["--help"], cache)[1] == out

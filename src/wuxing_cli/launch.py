@@ -168,7 +168,7 @@ def _terminal() -> str:
 
 def _replay(key: str) -> bool:
     try:
-        data = cache.read(f"{key}.json")
+        data = cache.read(f"{key}.json", trusted_only=True)  # printed as ours: only our own entries
         if data is None:
             return False
         entry = json.loads(data.decode("utf-8"))

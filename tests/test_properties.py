@@ -630,7 +630,7 @@ _NFKC_ALPHABET = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(_NFKC_ALPHABET, max_size=6), min_size=1, max_size=40))
 def test_the_loader_normalises_a_text_column_as_if_every_cell_were_normalised(cells: list[str]) -> None:
-    """_normalise skips text cells that cannot change (ASCII and CJK ideographs, no edge spaces):
+    """_normalise skips text cells that cannot change (no character NFKC may change, no edge spaces):
     the result must be what normalising every cell gives."""
     from wuxing_cli.io.table import _normalise
 

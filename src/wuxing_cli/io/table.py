@@ -20,6 +20,7 @@ from wuxing_cli.io.cells import (
     EMPTY,
     STRIP_CHARS,
     describe_reason,
+    needs_normalizing_pattern,
     normalize_expr,
     parse_cell,
     value_expr,
@@ -1017,19 +1018,13 @@ def _normalised(texts: pl.Series) -> pl.Series:
     return texts.to_frame("t").select(normalize_expr(pl.col("t"))).to_series().rename(texts.name)
 
 
-#: A character outside ASCII and the CJK Unified Ideographs (U+4E00–U+9FFF). Text made only of
-#: those is already NFKC (none has a decomposition or composes with a neighbour), so a name
-#: column of Chinese branch names needs no normalising unless it holds full-width forms,
-#: compatibility ideographs, odd spaces and the like.
-_NOT_NFKC_STABLE = r"[^\x00-\x7F\x{4E00}-\x{9FFF}]"
-
-
 def _normalise(frame: pl.DataFrame, names: Sequence[str]) -> tuple[pl.DataFrame, pl.Series | None]:
     """NFKC, trim and empty → null for every cell; Categorical columns become codes (see RawTable).
 
     A coded column is normalised once per distinct text (its dictionary entry). A text column is
-    only touched where a cell may change: with a character outside ASCII and the CJK ideographs
-    (:data:`_NOT_NFKC_STABLE`), empty, or with white space at either end. A row whose cells all become empty is dropped.
+    only touched where a cell may change: empty, or matching :func:`needs_normalizing_pattern` (a
+    character NFKC may change, or white space at either end). A column of plain Chinese names
+    needs no work. A row whose cells all become empty is dropped.
     """
     schema = frame.schema
     coded = [c for c in names if isinstance(schema[c], pl.Categorical)]
@@ -1054,11 +1049,7 @@ def _normalise(frame: pl.DataFrame, names: Sequence[str]) -> tuple[pl.DataFrame,
         if c in coded:
             continue
         column = frame.get_column(c)
-        maybe = (
-            column.str.contains(_NOT_NFKC_STABLE)
-            | (column.str.len_bytes() == 0)
-            | column.str.contains(r"^[\t-\r ]|[\t-\r ]$")
-        )
+        maybe = (column.str.len_bytes() == 0) | column.str.contains(needs_normalizing_pattern())
         count = maybe.sum()
         if not count:
             continue

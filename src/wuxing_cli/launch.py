@@ -7,8 +7,9 @@ editors and pre-commit hooks, again and again on the same files. Their output is
 of: the program (version and source files), the arguments, the working directory (messages name
 files relative to it), the files read (their bytes), and how the terminal renders (width,
 colour, environment). ``score`` is cached only when it prints (no ``-o``, not ``--streaming``)
-and its files are small (:data:`SCORE_MAX_INPUT`): a county or a township, not a province. The first run goes through the CLI as usual and its output
-(stdout, stderr, exit code) is stored under that key; later runs replay it in a few milliseconds,
+and its files are small (:data:`SCORE_MAX_INPUT`): a county or a township, not a province. The
+first run goes through the CLI as usual and its output (stdout, stderr, exit code) is stored
+under that key; later runs replay it in a few milliseconds,
 without importing typer, pydantic or polars. Any change to a file, the program, the arguments or
 the terminal is a different key. ``WUXING_NO_CACHE=1`` turns the cache off; it lives in
 ``$WUXING_CACHE_DIR``, else ``$XDG_CACHE_HOME/wuxing``, else ``~/.cache/wuxing``.
@@ -39,11 +40,12 @@ _SCORE_FLAGS = {"-q", "--quiet", "-v", "--verbose", "--strict", "--skip-invalid"
 _SCORE_OPTIONS = {"-c", "--criteria", "-f", "--format", "--by", "--near", "--lang", "--encoding", "--sheet",
                   "--period"}
 _SCORE_TEXT_FORMATS = {"table", "csv", "json", "md"}
-#: ``score`` is replayed only when its data and criteria files together are at most this big, and
-#: its output is stored only when at most :data:`SCORE_MAX_OUTPUT`: the cache is for the county
-#: file of a pre-commit hook or an analyst's repeated look, not for national files.
+#: ``score`` is replayed only when its data and criteria files together are at most this big: the
+#: cache is for the county file of a pre-commit hook or an analyst's repeated look, not for
+#: national files.
 SCORE_MAX_INPUT = 4 * 1024 * 1024
-SCORE_MAX_OUTPUT = 16 * 1024 * 1024
+#: An answer (stdout and stderr) is stored only when at most this big.
+MAX_STORED_OUTPUT = 16 * 1024 * 1024
 
 
 def main() -> None:
@@ -98,13 +100,13 @@ def _inputs(argv: list[str]) -> list[Path] | None:
         parsed = _parse(argv[1:], _SCORE_FLAGS, _SCORE_OPTIONS, formats=_SCORE_TEXT_FORMATS)
         if parsed is None or len(parsed[0]) != 1:
             return None
-        return [Path(parsed[0][0]), *(_criteria_path(name) for name in parsed[1] or ["rural", "community"])]
+        return [Path(parsed[0][0]), *_criteria_paths(parsed[1])]
     if argv[0] != "validate":
         return None
     parsed = _parse(argv[1:], _VALIDATE_FLAGS, _VALIDATE_OPTIONS)
     if parsed is None:
         return None
-    return [_criteria_path(name) for name in [*parsed[0], *parsed[1]] or ["rural", "community"]]
+    return _criteria_paths([*parsed[0], *parsed[1]])
 
 
 def _parse(args: list[str], flags: set[str], options: set[str],
@@ -134,15 +136,16 @@ def _parse(args: list[str], flags: set[str], options: set[str],
     return positional, criteria
 
 
-def _criteria_path(name: str) -> Path:
-    from .io.resources import builtin_criteria_path
+def _criteria_paths(names: list[str]) -> list[Path]:
+    """The files of the criteria named (file paths or built-in names; none: the built-in defaults)."""
+    from .io.resources import DEFAULT_CRITERIA, builtin_criteria_path
 
-    path = Path(name)
-    if path.exists() or builtin_criteria_path(name) is None:
-        return path
-    found = builtin_criteria_path(name)
-    assert found is not None
-    return found
+    paths = []
+    for name in names or DEFAULT_CRITERIA:
+        path = Path(name)
+        found = None if path.exists() else builtin_criteria_path(name)
+        paths.append(found or path)
+    return paths
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +196,15 @@ class _Record(bytearray):
 
     failed = False
 
+    def through(self, call: Any, *args: Any) -> Any:
+        """``call(*args)`` on the real stream; a closed pipe (``| head``) or a failed flush marks
+        the record as not the whole answer."""
+        try:
+            return call(*args)
+        except OSError:
+            self.failed = True
+            raise
+
 
 class _Tee(io.TextIOBase):
     """A text stream that also records, as bytes and in order, what is written to it."""
@@ -203,20 +215,12 @@ class _Tee(io.TextIOBase):
         self.buffer = _TeeBytes(stream.buffer, record)
 
     def write(self, text: str) -> int:
-        try:
-            written = self._stream.write(text)
-        except OSError:  # a closed pipe (| head): what was recorded is not the whole answer
-            self._record.failed = True
-            raise
+        written = self._record.through(self._stream.write, text)
         self._record += text.encode(self._stream.encoding or "utf-8", self._stream.errors or "strict")
         return int(written)
 
     def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except OSError:
-            self._record.failed = True
-            raise
+        self._record.through(self._stream.flush)
 
     def isatty(self) -> bool:
         return bool(self._stream.isatty())
@@ -242,20 +246,12 @@ class _TeeBytes(io.RawIOBase):
         self._record = record
 
     def write(self, data: Any) -> int:
-        try:
-            written = int(self._stream.write(data))
-        except OSError:
-            self._record.failed = True
-            raise
+        written = int(self._record.through(self._stream.write, data))
         self._record += bytes(data)
         return written
 
     def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except OSError:
-            self._record.failed = True
-            raise
+        self._record.through(self._stream.flush)
 
     def writable(self) -> bool:
         return True
@@ -281,7 +277,7 @@ def _run_and_store(cli_main: Any, key: str) -> None:
             with contextlib.suppress(OSError):  # marked as failed: nothing is stored
                 stream.flush()
         sys.stdout, sys.stderr = real_out, real_err
-        whole = not out.failed and not err.failed and len(out) + len(err) <= SCORE_MAX_OUTPUT
+        whole = not out.failed and not err.failed and len(out) + len(err) <= MAX_STORED_OUTPUT
         if whole and isinstance(code, int | None) and (code or 0) in (0, 1, 2):  # not crashes or interruptions
             _store(key, bytes(out), bytes(err), code or 0)
 

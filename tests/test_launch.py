@@ -1,5 +1,6 @@
-"""The entry point replays ``--help`` and ``validate`` of unchanged criteria files from a cache, byte
-for byte, without importing the CLI framework, and never serves a stale answer."""
+"""The entry point replays ``--help``, ``validate`` of unchanged criteria files and ``score`` of an
+unchanged small file from a cache, byte for byte, without importing the CLI framework, and never
+serves a stale answer."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RURAL = ROOT / "criteria" / "rural.yaml"
 
 
-def wuxing(args: list[str], cache: Path | None, *, imports: bool = False) -> tuple[int, str, str]:
+def wuxing(args: list[str], cache: Path | None, *, imports: bool = False, cwd: Path = ROOT) -> tuple[int, str, str]:
     env = dict(os.environ, COLUMNS="100")
     env.pop("WUXING_NO_CACHE", None)
     if cache is None:
@@ -26,7 +27,7 @@ def wuxing(args: list[str], cache: Path | None, *, imports: bool = False) -> tup
         env["WUXING_CACHE_DIR"] = str(cache)
     code = "import sys; sys.argv[0] = 'wuxing'; from wuxing_cli.launch import main; main()"
     prefix = [sys.executable, "-X", "importtime"] if imports else [sys.executable]
-    done = subprocess.run([*prefix, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT,
+    done = subprocess.run([*prefix, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cwd,
                           timeout=120)
     return done.returncode, done.stdout, done.stderr
 
@@ -84,14 +85,7 @@ COUNTY = ROOT / "examples" / "county-2024-Q4.csv"
 def test_the_same_file_named_from_another_folder_is_not_answered_from_the_first(tmp_path: Path) -> None:
     """Messages name files relative to the working folder, so it is part of the key."""
     cache = tmp_path / "cache"
-    env = dict(os.environ, WUXING_CACHE_DIR=str(cache))
-    env.pop("WUXING_NO_CACHE", None)
-    code = "import sys; sys.argv[0] = 'wuxing'; from wuxing_cli.launch import main; main()"
-    outs = [
-        subprocess.run([sys.executable, "-c", code, "validate", str(RURAL)], capture_output=True, text=True,
-                       env=env, cwd=cwd, timeout=120).stdout
-        for cwd in (ROOT, tmp_path, ROOT, tmp_path)
-    ]
+    outs = [wuxing(["validate", str(RURAL)], cache, cwd=cwd)[1] for cwd in (ROOT, tmp_path, ROOT, tmp_path)]
     assert outs[0] == "criteria/rural.yaml: ok\n"
     assert outs[1] == f"{RURAL}: ok\n"
     assert outs[2:] == outs[:2]

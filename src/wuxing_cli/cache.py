@@ -8,7 +8,8 @@ Every key covers the program itself (:func:`program_fingerprint`: version, sourc
 packages), so an upgrade or an edit starts afresh. The folder is ``$WUXING_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/wuxing``, else ``~/.cache/wuxing``; ``WUXING_NO_CACHE=1`` turns caching off. Entries
 are written atomically; a folder or entry that another user could have written is never read (the
-criteria entries are pickles; the replayed outputs are printed as wuxing's own). A cache that cannot be written is silently skipped.
+criteria entries are pickles; the replayed outputs are printed as wuxing's own). A cache that
+cannot be written is silently skipped.
 """
 
 from __future__ import annotations

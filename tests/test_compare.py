@@ -93,6 +93,38 @@ def test_a_star_missing_from_one_frame_counts_as_not_awarded() -> None:
     assert row["gained"] == ["s2"] and row["lost"] == ["s1"]
 
 
+@pytest.mark.parametrize("n_stars", [1, 5, 12, 13])
+def test_stars_gained_and_lost_are_every_star_that_changed_in_star_order(n_stars: int) -> None:
+    # 12 stars or fewer pick each list from a table of every combination, more build it per row:
+    # both must list exactly the stars that changed, in star order, and nothing for unmatched rows
+    import random
+
+    stars = [f"x{i:02d}" for i in range(n_stars)][::-1]
+    rng = random.Random(n_stars)
+
+    def side(ids: list[str]) -> tuple[pl.DataFrame, dict[str, set[str]]]:
+        awarded = {bid: {s for s in stars if rng.random() < 0.5} for bid in ids}
+        data: dict[str, Any] = {"branch_id": ids, "branch_name": ids, "township": ["t"] * len(ids),
+                                "stars": [len(awarded[i]) for i in ids], "total_points": [1.0] * len(ids),
+                                "level": ["x"] * len(ids)}
+        for sid in stars:
+            data[f"{sid}:awarded"] = [sid in awarded[i] for i in ids]
+        return pl.DataFrame(data), awarded
+
+    old, was = side([f"{i:03d}" for i in range(0, 300)])
+    new, now = side([f"{i:03d}" for i in range(20, 320)])
+    cmp = compare_runs(old, new, stars)
+    assert cmp.height == 320
+    for row in cmp.iter_rows(named=True):
+        bid = row["branch_id"]
+        if bid in was and bid in now:
+            assert row["gained"] == [s for s in stars if s in now[bid] - was[bid]]
+            assert row["lost"] == [s for s in stars if s in was[bid] - now[bid]]
+        else:
+            assert row["gained"] == [] and row["lost"] == []
+    assert any(row["gained"] for row in cmp.iter_rows(named=True))
+
+
 def test_group_changes_moved_branch_counts_in_each_periods_township() -> None:
     changes = group_changes(OLD, NEW, "township")
     rows = {r["group"]: r for r in changes.iter_rows(named=True)}

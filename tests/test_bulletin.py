@@ -230,6 +230,24 @@ def test_problem_list_per_township_with_lead_unit(view: dict[str, Any]) -> None:
     assert "| 石桥镇 | 1 |" in block and "牵头单位" in block
 
 
+def test_problem_examples_are_the_first_failing_branches_by_id_and_lost_points_add_up(
+        files: dict[str, Path], tmp_path: Path) -> None:
+    # eight 石桥镇 branches below full 网格化管理 points (否), written out of id order, the higher ids
+    # with more income (so ranked first); one has no name
+    ids = ["C08", "C03", "C07", "C01", "C06", "C02", "C05", "C04"]
+    rows = [f"{bid},{'' if bid == 'C02' else '村' + bid},石桥镇,{int(bid[1:]) * 7},85,否,是,较好,0,0" for bid in ids]
+    rows += ["C00,满分村,石桥镇,30,85,是,是,较好,0,0", "D01,城关村,城关镇,30,85,否,是,较好,0,0"]
+    path = tmp_path / "many.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    view = build_bulletin(score(path, files["criteria"]), None, by="township")
+    groups = {g["group"]: g for g in view["problems"]["groups"]}
+    grid = next(i for i in groups["石桥镇"]["items"] if i["indicator_id"] == "grid")
+    assert grid["failed"] == 8 and grid["branches"] == 9 and grid["lost"] == 80
+    assert grid["examples"] == ["村C01", "C02", "村C03", "村C04", "村C05"]
+    town = next(i for i in groups["城关镇"]["items"] if i["indicator_id"] == "grid")
+    assert (town["failed"], town["branches"], town["examples"]) == (1, 1, ["城关村"])
+
+
 def test_data_quality_missing_values_and_rejected_rows(view: dict[str, Any]) -> None:
     dq = view["data_quality"]
     assert {m["field"]: m["branches"] for m in dq["missing"]} == {"刑事案件数": 1, "卫生户厕普及率(%)": 1}

@@ -248,6 +248,44 @@ def test_problem_examples_are_the_first_failing_branches_by_id_and_lost_points_a
     assert (town["failed"], town["branches"], town["examples"]) == (1, 1, ["城关村"])
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_bulletin_does_not_depend_on_the_order_of_the_rows(runs: tuple[ScoreRun, ScoreRun], seed: int) -> None:
+    # `wuxing bulletin` scores with order=False (no sort of the wide frame into rank order): every
+    # section must aggregate, or sort what it lists itself. Shuffled rows must give the same bulletin.
+    import dataclasses
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    county = (run_score(examples / "county-2024-Q4.csv", columns="indicators", by="township"),
+              run_score(examples / "county-2024-Q3.csv", columns="results", by="township"))
+    for current, previous in (runs, county):
+        assert current.ordered and current.frame["rank"].is_sorted()
+
+        def shuffled(run: ScoreRun, salt: int) -> ScoreRun:
+            frame = run.frame.sample(fraction=1.0, shuffle=True, seed=seed * 10 + salt)
+            assert not frame["rank"].is_sorted()
+            return dataclasses.replace(run, frame=frame, ordered=False)
+
+        for before in (previous, None):
+            for options in ({"by": "township", "lang": "zh"}, {"by": "county", "lang": "en"}):
+                expected = build_bulletin(current, before, **options)
+                got = build_bulletin(shuffled(current, 1), shuffled(before, 2) if before else None, **options)
+                assert got == expected
+                assert render_bulletin(got, "html") == render_bulletin(expected, "html")
+
+
+def test_bulletin_command_scores_without_sorting_and_prints_the_same(files: dict[str, Path]) -> None:
+    code, text = cli(str(files["current"]), "--previous", str(files["previous"]), "-c", str(files["criteria"]),
+                     "--skip-invalid", "-q", "--date", "2024-07-05")
+    assert code == 0
+    current = score(files["current"], files["criteria"])
+    previous = score(files["previous"], files["criteria"])
+    assert text == render_bulletin(build_bulletin(current, previous, by="township", date="2024-07-05"), "md")
+    unordered = run_score(files["current"], [str(files["criteria"])], LoadOptions(skip_invalid=True),
+                          by="township", columns="indicators", order=False)
+    assert not unordered.ordered and unordered.frame.height == current.frame.height
+    assert unordered.frame.sort("rank", "branch_id").equals(current.frame.select(unordered.frame.columns))
+
+
 def test_data_quality_missing_values_and_rejected_rows(view: dict[str, Any]) -> None:
     dq = view["data_quality"]
     assert {m["field"]: m["branches"] for m in dq["missing"]} == {"刑事案件数": 1, "卫生户厕普及率(%)": 1}

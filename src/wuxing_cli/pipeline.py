@@ -30,7 +30,9 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class ScoreRun:
-    """Everything one scored file produced: criteria, the loaded data and the ranked result frame."""
+    """Everything one scored file produced: criteria, the loaded data and the ranked result frame
+    (in rank order, unless ``ordered`` is False: then in the file's order, for reports that only
+    aggregate and sort what they list themselves)."""
 
     criteria: list[Criteria]
     data: Assessment
@@ -38,6 +40,7 @@ class ScoreRun:
     near: float = DEFAULT_NEAR
     by: str | None = None
     warnings: list[Problem] = field(default_factory=list)
+    ordered: bool = True
 
     @property
     def period(self) -> str | None:
@@ -63,6 +66,7 @@ def run_score(
     near: float = DEFAULT_NEAR,
     by: str | None = None,
     columns: Sequence[str] | Literal["results", "indicators"] | None = None,
+    order: bool = True,
 ) -> ScoreRun:
     """Load criteria (paths, built-in names or models) and a data file, then score and rank it.
 
@@ -70,7 +74,7 @@ def run_score(
     ``"results"``: the branch- and star-level results (what rank tables read), ``"indicators"``:
     those and the indicator points and veto/cap flags (diff, bulletin), never the input fields.
     On a wide national file the input and indicator columns are most of the memory and of the time
-    spent sorting into rank order. None keeps everything.
+    spent sorting into rank order. None keeps everything. ``order=False``: see :class:`ScoreRun`.
     """
     options = options or LoadOptions()
     models = _models(criteria)
@@ -85,22 +89,23 @@ def run_score(
         strict=options.strict,
         skip_invalid=options.skip_invalid,
     )
-    return score_assessment(models, data, near=near, by=by, columns=columns)
+    return score_assessment(models, data, near=near, by=by, columns=columns, order=order)
 
 
 def score_assessment(
     criteria: Sequence[Criteria], data: Assessment, *, near: float = DEFAULT_NEAR, by: str | None = None,
-    columns: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None, order: bool = True,
 ) -> ScoreRun:
     """Score an already loaded assessment (``columns``: as in :func:`wuxing_cli.engine.score.score`)."""
     if not data.parts:
         raise DataError(_all_rejected(data))
-    frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by, columns=columns)
+    frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by, columns=columns,
+                  order=order)
     used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)] or list(criteria)
     from .engine.history import unchecked_tenure_warnings
 
     warnings = list(data.warnings) + unchecked_tenure_warnings(frame, used, file=data.path)
-    return ScoreRun(criteria=used, data=data, frame=frame, near=near, by=by, warnings=warnings)
+    return ScoreRun(criteria=used, data=data, frame=frame, near=near, by=by, warnings=warnings, ordered=order)
 
 
 def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteria]:

@@ -119,20 +119,23 @@ def bulletin(
         with progress(f"wuxing bulletin {path.name}") as step:
             step("reading and scoring")
             try:
-                return run_score(path, criteria, options(period_), near=near, by=group, columns=columns)
+                return run_score(path, criteria, options(period_), near=near, by=group, columns=columns,
+                                 order=False)
             except UsageError as exc:
                 if period_ is None or not _no_period_column(exc):
                     raise
-            return run_score(path, criteria, options(None), near=near, by=group, columns=columns)
+            return run_score(path, criteria, options(None), near=near, by=group, columns=columns, order=False)
 
     # this period's indicator points make the weaknesses and problem list; the previous period is
-    # compared by stars and levels only
+    # compared by stars and levels only. The bulletin only aggregates and sorts what it lists itself
+    # (tests/test_bulletin.py shuffles the rows to show it), so the rows are never put in rank order
     run = load(data, period, "indicators")
     before = None
     if previous is not None:
         before = load(previous, previous_period, "results")
     elif previous_period is not None:
-        before = run_score(data, criteria, options(previous_period), near=near, by=group, columns="results")
+        before = run_score(data, criteria, options(previous_period), near=near, by=group, columns="results",
+                           order=False)
     trends = None
     if history:
         from ..report.history_out import build_history

@@ -174,13 +174,16 @@ def unchecked_tenure_warnings(frame: pl.DataFrame, criteria: Sequence[Criteria],
     """
     out: list[Problem] = []
     for crit in criteria:
-        rows = frame.filter(pl.col("criteria_id") == crit.id) if "criteria_id" in frame.columns else frame
-        for star in crit.stars:
-            rule = star.tenure
-            column = star_col(star.id, "awarded")
-            if rule is None or column not in rows.columns:
-                continue
-            awarded = int(rows.get_column(column).fill_null(False).sum())
+        stars = [(s, s.tenure) for s in crit.stars if s.tenure is not None and star_col(s.id, "awarded") in frame.columns]
+        if not stars:
+            continue
+        # only the awarded columns are filtered, never the whole (possibly wide) frame
+        rows = frame.lazy()
+        if "criteria_id" in frame.columns:
+            rows = rows.filter(pl.col("criteria_id") == crit.id)
+        counts = rows.select(pl.col(star_col(s.id, "awarded")).fill_null(False).sum() for s, _ in stars).collect()
+        for star, rule in stars:
+            awarded = int(counts.get_column(star_col(star.id, "awarded")).item())
             if awarded == 0:
                 continue
             out.append(Problem(

@@ -35,14 +35,16 @@ def _competition_rank(key: pl.Expr) -> pl.Expr:
     return key.rank("min", descending=True).cast(pl.Int64)
 
 
-def rank_branches(frame: FrameT, *, by: str | None = None) -> FrameT:
-    """Add ``rank`` (whole scope) and, with ``by``, ``group_rank``; sort by rank then ``branch_id``."""
+def rank_branches(frame: FrameT, *, by: str | None = None, order: bool = True) -> FrameT:
+    """Add ``rank`` (whole scope) and, with ``by``, ``group_rank``; sort by rank then ``branch_id``
+    (``order=False``: leave the rows where they are, for callers that only aggregate)."""
     frame = frame.with_columns(_rank_key().alias("__rank_key"))
     key = pl.col("__rank_key")
     exprs = [_competition_rank(key).alias("rank")]
     if by is not None:
         exprs.append(_competition_rank(key).over(pl.col(by).fill_null("")).alias("group_rank"))
-    return frame.with_columns(exprs).drop("__rank_key").sort(["rank", "branch_id"])
+    ranked = frame.with_columns(exprs).drop("__rank_key")
+    return ranked.sort(["rank", "branch_id"]) if order else ranked
 
 
 def league_table(frame: pl.DataFrame, *, by: str, metric: Metric = Metric.mean_points,

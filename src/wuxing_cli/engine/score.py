@@ -192,14 +192,18 @@ def score(
     near: float = DEFAULT_NEAR,
     by: str | None = None,
     columns: Sequence[str] | None = None,
+    order: bool = True,
 ) -> pl.DataFrame:
     """Score every part with its criteria, stack them and rank all branches (and within ``by`` groups).
 
     With ``columns``, the result keeps only those (that exist) besides ``rank``/``group_rank``: the
     indicator-level columns are then computed but never materialised, and sorting into rank order
     moves far less data (a wide frame's random gather dominates the run time on large files).
+    ``order=False`` keeps the rows in input order (ranks still added): for a caller that only
+    aggregates, it saves that gather (3.3 s and 2.5 GB at 1,000,000 rows with the indicator columns).
     """
-    return rank_branches(stack_scores(parts, near=near, by=by, columns=columns), by=by).collect(engine="in-memory")
+    ranked = rank_branches(stack_scores(parts, near=near, by=by, columns=columns), by=by, order=order)
+    return ranked.collect(engine="in-memory")
 
 
 def stack_scores(

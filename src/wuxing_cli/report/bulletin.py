@@ -582,7 +582,9 @@ def _star_stats(frame: pl.DataFrame, star_id: str) -> dict[str, Any]:
     awarded_col = star_col(star_id, "awarded")
     if awarded_col not in frame.columns or frame.height == 0:
         return {"branches": 0, "earned": 0, "awarded": 0, "vetoed": 0, "mean_points": None, "rate": None}
-    eligible = frame.filter(pl.col(awarded_col).is_not_null())
+    # the four columns first: filtering the whole (wide) frame would copy every column
+    eligible = frame.select(awarded_col, *(star_col(star_id, what) for what in ("earned", "vetoed", "points"))
+                            ).filter(pl.col(awarded_col).is_not_null())
     n = eligible.height
     awarded = int(eligible[awarded_col].sum())
     return {
@@ -901,12 +903,12 @@ def _movement(ctx: _Ctx) -> dict[str, Any]:
     wanted += [star_col(s, what) for s in star_ids for what in ("vetoes", "required_failed", "points", "earned",
                                                                "awarded")]
     cols = [c for c in dict.fromkeys(wanted) if c in ctx.frame.columns]
-    rows = ctx.frame.filter(pl.col("branch_id").is_in(ids.implode())).select(cols)
+    rows = ctx.frame.select(cols).filter(pl.col("branch_id").is_in(ids.implode()))
     current = {r["branch_id"]: r for r in rows.iter_rows(named=True)}
     # a level that rose without a new star: a cap of the previous period no longer applies
     no_gain = changed.filter((pl.col("status") == "up") & (pl.col("gained").list.len() == 0))["branch_id"]
-    lifted = {r["branch_id"]: r for r in ctx.previous.frame.filter(pl.col("branch_id").is_in(no_gain.implode()))
-              .select("branch_id", "criteria_id", "capped_by").iter_rows(named=True)} if no_gain.len() else {}
+    lifted = {r["branch_id"]: r for r in ctx.previous.frame.select("branch_id", "criteria_id", "capped_by")
+              .filter(pl.col("branch_id").is_in(no_gain.implode())).iter_rows(named=True)} if no_gain.len() else {}
     lists: dict[str, list[dict[str, Any]]] = {s: [] for s in ("up", "down", "same", "new", "removed")}
     for row in changed.iter_rows(named=True):
         base = {
@@ -1154,23 +1156,22 @@ def _indicator_losses(ctx: _Ctx) -> list[dict[str, Any]]:
     frame = ctx.frame
     out: list[dict[str, Any]] = []
     for criteria in ctx.run.criteria:
-        mine = frame.filter(pl.col("criteria_id") == criteria.id)
-        n = mine.height
-        if n == 0:
-            continue
         exprs: list[pl.Expr] = []
         keys = []
         for star in criteria.stars:
             for ind in star.indicators:
                 col = pts_col(star.id, ind.id)
-                if col not in mine.columns:
+                if col not in frame.columns:
                     continue
                 exprs.append((pl.lit(ind.points) - pl.col(col).fill_null(0.0)).sum().alias(f"lost|{col}"))
                 exprs.append((pl.col(col).fill_null(0.0) < ind.points).sum().alias(f"failed|{col}"))
                 keys.append((star, ind, col))
-        if not exprs:
+        # one lazy pass: the filter reads only the indicator columns instead of copying the wide frame
+        sums = frame.lazy().filter(pl.col("criteria_id") == criteria.id).select(
+            pl.len().alias("_n"), *exprs).collect().row(0, named=True)
+        n = int(sums["_n"])
+        if n == 0 or not exprs:
             continue
-        sums = mine.select(exprs).row(0, named=True)
         for order, (star, ind, col) in enumerate(keys):
             lost = _round(float(sums[f"lost|{col}"]), 2)
             out.append({

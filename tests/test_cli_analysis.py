@@ -285,6 +285,41 @@ def test_diff_needs_two_files_or_periods(files: dict[str, Path]) -> None:
     assert "--from" in out.stderr
 
 
+@pytest.mark.parametrize("command", [["diff"], ["rank", "--previous"], ["bulletin", "--previous"]])
+def test_two_files_read_together_report_the_problems_of_both(files: dict[str, Path], tmp_path: Path,
+                                                             command: list[str]) -> None:
+    # the two files are read and scored at the same time (pipeline.concurrently): a mistake in each
+    # is reported in the same run, the later file's too, each with its file and line
+    bad_new = write(tmp_path / "new.csv", [*Q4[:2], "T9,坏村,甲镇,很多,100,5,是,好,0,0", *Q4[3:]])
+    bad_old = write(tmp_path / "old.csv", [*Q3[:4], "T4,北村,乙镇,5,60,0,也许,差,0,0", *Q3[5:]])
+    first, second = (bad_old, bad_new) if command == ["diff"] else (bad_new, bad_old)
+    out = run(files, *command[:1], first, *command[1:], second, code=1)
+    assert f"{bad_new.name}:4" in out.stderr and "很多" in out.stderr
+    assert f"{bad_old.name}:6" in out.stderr and "也许" in out.stderr
+
+
+def test_concurrently_runs_the_calls_at_once_and_keeps_their_order() -> None:
+    import threading
+
+    from wuxing_cli.errors import DataError, UsageError
+    from wuxing_cli.pipeline import concurrently
+
+    both = threading.Barrier(2, timeout=10)  # passes only if the two calls are running at the same time
+    assert concurrently([lambda: (both.wait(), "a")[1], lambda: (both.wait(), "b")[1]]) == ["a", "b"]
+    assert concurrently([lambda: 1]) == [1] and concurrently([]) == []
+
+    def fail(error: Exception) -> Any:
+        def call() -> Any:
+            raise error
+        return call
+
+    with pytest.raises(DataError) as caught:
+        concurrently([fail(DataError("first")), lambda: 2, fail(UsageError("third"))])
+    assert [p.message for p in caught.value.problems] == ["first", "third"]
+    with pytest.raises(ZeroDivisionError):  # a bug is raised as it is, never folded into problems
+        concurrently([fail(DataError("first")), lambda: 1 // 0])
+
+
 def test_diff_groups_csv(files: dict[str, Path]) -> None:
     out = run(files, "diff", files["q3"], files["q4"], "--by", "township", "-f", "csv", "--rows", "groups")
     assert out.stdout.splitlines()[0].startswith("group,rank_old,rank_new,rank_change")

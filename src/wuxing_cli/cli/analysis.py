@@ -29,7 +29,11 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
+
+    from ..pipeline import ScoreRun
 
 
 class RankFormat(StrEnum):
@@ -115,7 +119,7 @@ def rank(
       wuxing rank all.csv --period 2024-Q4 --previous all.csv --previous-period 2024-Q3
     """
     from ..engine.rank import Metric
-    from ..pipeline import LoadOptions, run_score
+    from ..pipeline import LoadOptions, concurrently, run_score
     from ..report import analysis_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text, xlsx_write
@@ -126,18 +130,19 @@ def rank(
     inputs = [data] + ([previous] if previous is not None else [])
     out = Output(output, inputs=inputs)
     options = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+    calls = [lambda: run_score(data, criteria, options, near=near, by=group, columns="results")]
+    if previous is not None:
+        earlier = LoadOptions(encoding=encoding, sheet=sheet, period=previous_period, strict=strict,
+                              skip_invalid=skip_invalid)
+        calls.append(lambda: run_score(previous, criteria, earlier, near=near, by=group, columns="results"))
     with progress(f"wuxing rank {data.name}") as step:
         step("reading and scoring")
-        run = run_score(data, criteria, options, near=near, by=group, columns="results")
+        runs = concurrently(calls)  # both files at the same time; problems in either are all reported
+    run = runs[0]
     _check_group_column(run.frame, group, data)
     before = None
     if previous is not None:
-        with progress(f"wuxing rank {previous.name}") as step:
-            step("reading and scoring")
-            before = run_score(previous, criteria, LoadOptions(encoding=encoding, sheet=sheet,
-                                                                period=previous_period, strict=strict,
-                                                                skip_invalid=skip_invalid),
-                               near=near, by=group, columns="results")
+        before = runs[1]
         _check_group_column(before.frame, group, previous)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet)
     report = analysis_out.build_rank(run, group, Metric(metric.value), previous=before, top=top)
@@ -215,7 +220,7 @@ def diff(
       wuxing diff data.csv -c criteria-2023.yaml --criteria-new criteria-2024.yaml
     """
     from ..engine.rank import Metric
-    from ..pipeline import LoadOptions, criteria_names, run_score
+    from ..pipeline import LoadOptions, concurrently, criteria_names, run_score
     from ..report import analysis_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text
@@ -237,24 +242,27 @@ def diff(
     inputs = [old] + ([new] if new is not None else [])
     out = Output(output, inputs=inputs)
 
-    def load(path: Path, period: str | None, names: list[str] | None) -> Any:
+    def load(path: Path, period: str | None, names: list[str] | None) -> Callable[[], ScoreRun]:
         opts = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
         # only the self-assessment comparison reads indicator points (which indicators differ most)
-        with progress(f"wuxing diff {path.name}") as step:
-            step("reading and scoring")
-            return run_score(path, names, opts, near=near, by=group,
-                             columns="indicators" if mode == "sources" else "results")
+        return lambda: run_score(path, names, opts, near=near, by=group,
+                                 columns="indicators" if mode == "sources" else "results")
 
     old_names = criteria_names(criteria)
-    old_run = load(old, from_period, old_names)
     same_data = new_path == old and new_period == from_period
+    calls = [load(old, from_period, old_names)]
     if mode == "criteria":
         assert criteria_new is not None
-        same_rules = old_run if same_data else load(new_path, new_period, old_names)
-        new_run = load(new_path, new_period, list(criteria_new))
-    else:
-        same_rules = None
-        new_run = load(new_path, new_period, old_names)
+        if not same_data:
+            calls.append(load(new_path, new_period, old_names))
+    calls.append(load(new_path, new_period, list(criteria_new) if mode == "criteria" and criteria_new
+                      else old_names))
+    # the files are read and scored at the same time; problems in either are all reported
+    with progress(f"wuxing diff {new_path.name}") as step:
+        step("reading and scoring")
+        runs = concurrently(calls)
+    old_run, new_run = runs[0], runs[-1]
+    same_rules = (old_run if same_data else runs[1]) if mode == "criteria" else None
     warnings = [*old_run.warnings, *new_run.warnings]
     if same_rules is not None and same_rules is not old_run:
         warnings += same_rules.warnings

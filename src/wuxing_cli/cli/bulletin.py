@@ -29,6 +29,8 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..pipeline import ScoreRun
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
@@ -97,7 +99,7 @@ def bulletin(
       wuxing bulletin 2024Q2.csv --previous 2024Q1.csv --history 2024Q1.csv -f html -o 半年通报.html
     """
     from ..io.targets import load_targets
-    from ..pipeline import LoadOptions, run_score
+    from ..pipeline import LoadOptions, concurrently, run_score
     from ..report.bulletin import build_bulletin, render_bulletin
     from ..report.labels import Lang
     from .options import check_by
@@ -116,26 +118,27 @@ def bulletin(
 
     def load(path: Path, period_: str | None, columns: Literal["results", "indicators"]) -> ScoreRun:
         """Score ``path``; ``--period`` selects rows only when the file has a period column."""
-        with progress(f"wuxing bulletin {path.name}") as step:
-            step("reading and scoring")
-            try:
-                return run_score(path, criteria, options(period_), near=near, by=group, columns=columns,
-                                 order=False)
-            except UsageError as exc:
-                if period_ is None or not _no_period_column(exc):
-                    raise
-            return run_score(path, criteria, options(None), near=near, by=group, columns=columns, order=False)
+        try:
+            return run_score(path, criteria, options(period_), near=near, by=group, columns=columns, order=False)
+        except UsageError as exc:
+            if period_ is None or not _no_period_column(exc):
+                raise
+        return run_score(path, criteria, options(None), near=near, by=group, columns=columns, order=False)
 
     # this period's indicator points make the weaknesses and problem list; the previous period is
     # compared by stars and levels only. The bulletin only aggregates and sorts what it lists itself
     # (tests/test_bulletin.py shuffles the rows to show it), so the rows are never put in rank order
-    run = load(data, period, "indicators")
-    before = None
+    calls: list[Callable[[], ScoreRun]] = [lambda: load(data, period, "indicators")]
     if previous is not None:
-        before = load(previous, previous_period, "results")
+        calls.append(lambda: load(previous, previous_period, "results"))
     elif previous_period is not None:
-        before = run_score(data, criteria, options(previous_period), near=near, by=group, columns="results",
-                           order=False)
+        calls.append(lambda: run_score(data, criteria, options(previous_period), near=near, by=group,
+                                       columns="results", order=False))
+    with progress(f"wuxing bulletin {data.name}") as step:
+        step("reading and scoring")
+        runs = concurrently(calls)  # both periods at the same time; problems in either are all reported
+    run = runs[0]
+    before = runs[1] if len(runs) > 1 else None
     trends = None
     if history:
         from ..report.history_out import build_history

@@ -582,17 +582,22 @@ def _star_stats(frame: pl.DataFrame, star_id: str) -> dict[str, Any]:
     awarded_col = star_col(star_id, "awarded")
     if awarded_col not in frame.columns or frame.height == 0:
         return {"branches": 0, "earned": 0, "awarded": 0, "vetoed": 0, "mean_points": None, "rate": None}
-    # the four columns first: filtering the whole (wide) frame would copy every column
-    eligible = frame.select(awarded_col, *(star_col(star_id, what) for what in ("earned", "vetoed", "points"))
-                            ).filter(pl.col(awarded_col).is_not_null())
-    n = eligible.height
-    awarded = int(eligible[awarded_col].sum())
+    # one pass of aggregates over the rows the star applies to: filtering the (wide, possibly
+    # many-chunked) frame first would copy it
+    applies = pl.col(awarded_col).is_not_null()
+    stats = frame.select(
+        applies.sum().alias("n"),
+        *(pl.col(star_col(star_id, what)).filter(applies).sum().alias(what) for what in ("earned", "awarded", "vetoed")),
+        pl.col(star_col(star_id, "points")).filter(applies).cast(pl.Float64).mean().alias("mean"),
+    ).row(0, named=True)
+    n = int(stats["n"])
+    awarded = int(stats["awarded"])
     return {
         "branches": n,
-        "earned": int(eligible[star_col(star_id, "earned")].sum()),
+        "earned": int(stats["earned"]),
         "awarded": awarded,
-        "vetoed": int(eligible[star_col(star_id, "vetoed")].sum()),
-        "mean_points": _mean(eligible[star_col(star_id, "points")]) if n else None,
+        "vetoed": int(stats["vetoed"]),
+        "mean_points": _round(float(stats["mean"]), 2) if n and stats["mean"] is not None else None,
         "rate": percent(awarded, n),
     }
 

@@ -1259,16 +1259,15 @@ def _problems(ctx: _Ctx, league: dict[str, Any]) -> dict[str, Any]:
         group_expr = ctx.group_col(frame).alias("_group")
         name = pl.col("branch_name").cast(pl.String).fill_null(pl.col("branch_id"))
         flags = mine.select(group_expr, pl.col("branch_id"), name.alias("_name"), *below).sort("branch_id")
-        failed = flags.with_row_index("_i").group_by("_group", maintain_order=True).agg(
+        failed = flags.group_by("_group").agg(
             [pl.len().alias("_n")]
             + [e for _, _, col, _ in keys
                for e in (pl.col(f"b|{col}").sum().alias(f"f|{col}"),
-                         pl.col("_i").filter(pl.col(f"b|{col}")).head(NAMES_PER_PROBLEM).alias(f"n|{col}"))])
+                         pl.col("_name").filter(pl.col(f"b|{col}")).head(NAMES_PER_PROBLEM).alias(f"n|{col}"))])
         sums = mine.group_by(group_expr).agg(lost)
-        flags_frame, failed_frame, sums_frame = pl.collect_all([flags.select("_name"), failed, sums])
+        failed_frame, sums_frame = pl.collect_all([failed, sums])
         if failed_frame.height == 0:
             continue
-        names = flags_frame.get_column("_name").to_list()
         lost_by_group = {row["_group"]: row for row in sums_frame.iter_rows(named=True)}
         for row in failed_frame.iter_rows(named=True):
             group_key = row["_group"]
@@ -1283,7 +1282,7 @@ def _problems(ctx: _Ctx, league: dict[str, Any]) -> dict[str, Any]:
                     "star_id": star.id, "star": ctx.star_name(star.id), "indicator_id": ind.id,
                     "indicator": ind.name, "owner": star.owner, "failed": count, "branches": int(row["_n"]),
                     "lost": _round(float(lost_by_group[group_key][f"l|{col}"]), 2),
-                    "examples": [names[i] for i in row[f"n|{col}"]],
+                    "examples": list(row[f"n|{col}"]),
                     "_order": (ctx.stars[star.id].index, ctx.crit_index[criteria.id], number),
                 })
     order = [g["group"] for g in league["groups"]] if grouped and league["available"] else sorted(entries)

@@ -249,7 +249,8 @@ def test_problem_examples_are_the_first_failing_branches_by_id_and_lost_points_a
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_bulletin_does_not_depend_on_the_order_of_the_rows(runs: tuple[ScoreRun, ScoreRun], seed: int) -> None:
+def test_the_bulletin_does_not_depend_on_the_order_of_the_rows(runs: tuple[ScoreRun, ScoreRun], seed: int,
+                                                               files: dict[str, Path]) -> None:
     # `wuxing bulletin` scores with order=False (no sort of the wide frame into rank order): every
     # section must aggregate, or sort what it lists itself. Shuffled rows must give the same bulletin.
     import dataclasses
@@ -257,7 +258,8 @@ def test_the_bulletin_does_not_depend_on_the_order_of_the_rows(runs: tuple[Score
     examples = Path(__file__).resolve().parents[1] / "examples"
     county = (run_score(examples / "county-2024-Q4.csv", columns="indicators", by="township"),
               run_score(examples / "county-2024-Q3.csv", columns="results", by="township"))
-    for current, previous in (runs, county):
+    plan = load_targets(files["targets_yaml"])
+    for (current, previous), targets in ((runs, plan), (county, None)):
         assert current.ordered and current.frame["rank"].is_sorted()
 
         def shuffled(run: ScoreRun, salt: int) -> ScoreRun:
@@ -266,8 +268,9 @@ def test_the_bulletin_does_not_depend_on_the_order_of_the_rows(runs: tuple[Score
             return dataclasses.replace(run, frame=frame, ordered=False)
 
         for before in (previous, None):
-            for options in ({"by": "township", "lang": "zh"}, {"by": "county", "lang": "en"}):
+            for options in ({"by": "township", "lang": "zh", "targets": targets}, {"by": "county", "lang": "en"}):
                 expected = build_bulletin(current, before, **options)
+                assert expected["targets"] if options.get("targets") else True
                 got = build_bulletin(shuffled(current, 1), shuffled(before, 2) if before else None, **options)
                 assert got == expected
                 assert render_bulletin(got, "html") == render_bulletin(expected, "html")

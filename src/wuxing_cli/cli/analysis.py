@@ -255,8 +255,9 @@ def diff(
         assert criteria_new is not None
         if not same_data:
             calls.append(load(new_path, new_period, old_names))
-    calls.append(load(new_path, new_period, list(criteria_new) if mode == "criteria" and criteria_new
-                      else old_names))
+        calls.append(load(new_path, new_period, list(criteria_new)))
+    else:
+        calls.append(load(new_path, new_period, old_names))
     # the files are read and scored at the same time; problems in either are all reported
     with progress(f"wuxing diff {new_path.name}") as step:
         step("reading and scoring")

@@ -57,13 +57,13 @@ def _star_list(star_ids: Sequence[str], when: str, unless: str, only: pl.Expr) -
     The stars' yes/no answers make one number (bit i: star i), which picks its list from a table of
     all 2**n combinations: 70× faster than building a list per row (1.5 s → 0.02 s at 1,000,000 rows).
     """
+    empty = pl.lit([], dtype=pl.List(pl.String))
     if not star_ids:
-        return pl.lit([], dtype=pl.List(pl.String))
+        return empty
     differs = [pl.col(f"aw:{sid}_{when}") & pl.col(f"aw:{sid}_{unless}").not_() for sid in star_ids]
     if len(star_ids) > _STAR_TABLE_LIMIT:
         parts = [pl.when(d).then(pl.lit(sid)) for d, sid in zip(differs, star_ids, strict=True)]
-        return pl.when(only).then(pl.concat_list(parts).list.drop_nulls()).otherwise(
-            pl.lit([], dtype=pl.List(pl.String)))
+        return pl.when(only).then(pl.concat_list(parts).list.drop_nulls()).otherwise(empty)
     bits = pl.sum_horizontal([d.cast(pl.UInt32) * (1 << i) for i, d in enumerate(differs)])
     table = pl.Series([[sid for i, sid in enumerate(star_ids) if code >> i & 1] for code in range(1 << len(star_ids))],
                       dtype=pl.List(pl.String))

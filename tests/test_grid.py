@@ -54,6 +54,15 @@ def test_render_is_rich_or_declines(doc: Doc, width: int, styled: bool) -> None:
         assert fast == rich_output(doc, width, styled)
 
 
+def test_a_column_of_zero_width_text_goes_to_rich() -> None:
+    # found by the fuzz test above: rich prints a header that is only a combining mark as nothing
+    doc = Doc([Grid([Column("\u0301")], [])])
+    assert render(doc, 8, styled=False) is None
+    assert rich_output(doc, 8, False) == "┏━━┓\n┃  ┃\n┡━━┩\n└──┘\n"
+    wide = Doc([Grid([Column("a\u0301")], [["\u0301"]])])  # width 1: written directly, as rich does
+    assert render(wide, 8, styled=False) == rich_output(wide, 8, False)
+
+
 def test_plain_table_is_rendered_and_matches_rich() -> None:
     grid = Grid([Column("排名", numeric=True), Column("支部名称"), Column("备注", fold=True, min_width=2)],
                 [["1", "小丁堂村", "否决：v1"], ["10", "[bold]x[/]", ":smile:"]], title="“五星”支部评星结果 2024-Q4",

@@ -138,6 +138,8 @@ def _grid(grid: Grid, width: int, styled: bool, cell_len: Any) -> str | None:
                 n = cell_len(cell)
                 if n > widths[i]:
                     widths[i] = n
+    if 0 in widths:  # a column only zero-width text (a lone combining mark): rich drops that text
+        return None
     total = sum(widths) + 3 * ncols + 1
     if total > width:
         return None

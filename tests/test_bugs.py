@@ -66,7 +66,7 @@ def check_one_line(stdout: str, stderr: str, exception: str = "RuntimeError") ->
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_bug_in_the_engine_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
-    import wuxing_cli.pipeline as pipeline
+    import wuxing_cli.pipeline.score as pipeline
 
     monkeypatch.setattr(pipeline, "score_assessment", boom)
     result = CliRunner().invoke(app, COMMANDS[command])
@@ -85,7 +85,7 @@ def test_a_bug_in_validate_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatc
 
 def test_a_polars_panic_is_a_bug_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """pyo3's PanicException derives from BaseException, not Exception: the funnel must still catch it."""
-    import wuxing_cli.pipeline as pipeline
+    import wuxing_cli.pipeline.score as pipeline
 
     def panic(*args: object, **kwargs: object) -> None:
         raise pl.exceptions.PanicException("index out of bounds: the len is 3 but the index is 7")
@@ -97,7 +97,7 @@ def test_a_polars_panic_is_a_bug_too(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_running_out_of_memory_is_a_clear_error_not_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    import wuxing_cli.pipeline as pipeline
+    import wuxing_cli.pipeline.score as pipeline
 
     def exhausted(*args: object, **kwargs: object) -> None:
         raise MemoryError
@@ -109,7 +109,7 @@ def test_running_out_of_memory_is_a_clear_error_not_a_bug(monkeypatch: pytest.Mo
 
 
 def test_no_writable_temp_folder_still_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import wuxing_cli.pipeline as pipeline
+    import wuxing_cli.pipeline.score as pipeline
 
     def no_temp(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
@@ -133,7 +133,7 @@ def test_every_command_goes_through_the_error_funnel() -> None:
 SUBPROCESS = textwrap.dedent(
     """
     import sys
-    import wuxing_cli.pipeline as pipeline
+    import wuxing_cli.pipeline.score as pipeline
 
     def boom(*args, **kwargs):
         secret = "local-variable-that-must-not-be-shown"

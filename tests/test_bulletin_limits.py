@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wuxing_cli.pipeline import run_score
+from wuxing_cli.pipeline.score import run_score
 from wuxing_cli.report import bulletin
 
 ROOT = Path(__file__).resolve().parents[1]

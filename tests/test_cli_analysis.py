@@ -302,7 +302,7 @@ def test_concurrently_runs_the_calls_at_once_and_keeps_their_order() -> None:
     import threading
 
     from wuxing_cli.errors import DataError, UsageError
-    from wuxing_cli.pipeline import concurrently
+    from wuxing_cli.pipeline.score import concurrently
 
     both = threading.Barrier(2, timeout=10)  # passes only if the two calls are running at the same time
     assert concurrently([lambda: (both.wait(), "a")[1], lambda: (both.wait(), "b")[1]]) == ["a", "b"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from wuxing_cli import __version__
+from wuxing_cli.devtools.synth import synthesize
 from wuxing_cli.io.criteria_loader import load_criteria
-from wuxing_cli.synth import synthesize
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 HEAVY = ("polars", "numpy", "pyarrow", "fastexcel", "xlsxwriter", "jinja2")

@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 
 import wuxing_cli.cli.forms  # noqa: F401  (registers template, merge and init on the app)
 from wuxing_cli.cli import app
+from wuxing_cli.devtools.synth import synthesize
 from wuxing_cli.forms import build_form, field_uses, merge_files, write_form_xlsx
 from wuxing_cli.io.criteria_loader import load_criteria
 from wuxing_cli.models.criteria import FieldType
-from wuxing_cli.pipeline import run_score
-from wuxing_cli.synth import synthesize
+from wuxing_cli.pipeline.score import run_score
 
 RESERVED = ["支部编码", "支部名称", "县区", "乡镇", "类型", "期间"]
 SRC = Path(__file__).resolve().parents[1] / "src"

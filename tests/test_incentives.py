@@ -24,7 +24,7 @@ from wuxing_cli.incentives import (
     scale_to_budget,
     to_fen,
 )
-from wuxing_cli.pipeline import LoadOptions, run_score
+from wuxing_cli.pipeline.score import LoadOptions, run_score
 
 CRITERIA = """\
 schema_version: 1

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from wuxing_cli.periods import (
+from wuxing_cli.models.periods import (
     Period,
     PeriodError,
     PeriodKind,

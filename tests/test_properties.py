@@ -57,7 +57,7 @@ from wuxing_cli.models.criteria import (
     LinearRule,
     ThresholdRule,
 )
-from wuxing_cli.pipeline import LoadOptions, run_score
+from wuxing_cli.pipeline.score import LoadOptions, run_score
 
 EXAMPLES = int(os.environ.get("WUXING_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,

@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 
 from wuxing_cli import expr as ex
+from wuxing_cli.devtools.synth import synthesize, write_table
 from wuxing_cli.io.cells import normalize_text, parse_cell
 from wuxing_cli.io.criteria_loader import load_criteria_set
 from wuxing_cli.models.criteria import (
@@ -34,8 +35,7 @@ from wuxing_cli.models.criteria import (
     LinearRule,
     ThresholdRule,
 )
-from wuxing_cli.pipeline import run_score
-from wuxing_cli.synth import synthesize, write_table
+from wuxing_cli.pipeline.score import run_score
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDE = ROOT / "benchmarks" / "criteria-wide.yaml"

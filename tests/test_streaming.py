@@ -16,12 +16,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from wuxing_cli.devtools.synth import synthesize, write_table
 from wuxing_cli.engine.score import result_columns
 from wuxing_cli.errors import WuxingError
 from wuxing_cli.io.criteria_loader import load_criteria_set
-from wuxing_cli.pipeline import LoadOptions, run_score
-from wuxing_cli.streaming import score_streaming
-from wuxing_cli.synth import synthesize, write_table
+from wuxing_cli.pipeline.score import LoadOptions, run_score
+from wuxing_cli.pipeline.streaming import score_streaming
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

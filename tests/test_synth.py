@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 import yaml
 
+from wuxing_cli.devtools.synth import RESERVED_HEADERS, synthesize, write_table
 from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
-from wuxing_cli.synth import RESERVED_HEADERS, synthesize, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUE_WORDS = {"是", "有", "已完成", "达标", "√", "✓", "yes", "y", "true", "1"}

@@ -20,6 +20,7 @@ from wuxing_cli.cli import app
 from wuxing_cli.errors import DataError
 from wuxing_cli.io import table
 from wuxing_cli.io.table import read_raw
+from wuxing_cli.models.contract import LINE
 
 HEADER = "支部编码,支部名称,得分,备注\n"
 
@@ -79,7 +80,7 @@ def test_the_shortcut_is_taken_when_every_record_is_one_line(tmp_path: Path, mon
     out = _read(path, True, monkeypatch)
     assert out[0] == "table" and out[-1] == [True]  # type: ignore[index]
     rows = out[2]  # type: ignore[index]
-    assert [r[table.LINE] for r in rows] == [3, 6]
+    assert [r[LINE] for r in rows] == [3, 6]
     path.write_text(CASES["quoted line break"], encoding="utf-8")
     assert _read(path, True, monkeypatch)[-1] == [False]  # type: ignore[index]
 
@@ -93,7 +94,7 @@ def test_a_long_blank_or_comment_row_with_a_line_break_is_skipped_beside_a_quote
         path.write_text(CASES[case], encoding="utf-8")
         out = _read(path, True, monkeypatch)
         assert out[0] == "table", out
-        assert [(r["支部编码"], r[table.LINE]) for r in out[2]] == [("1", 2), ("2", 6)]  # type: ignore[index]
+        assert [(r["支部编码"], r[LINE]) for r in out[2]] == [("1", 2), ("2", 6)]  # type: ignore[index]
 
 
 def test_short_rows_are_found_with_their_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

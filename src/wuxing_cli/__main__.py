@@ -1,5 +1,5 @@
-"""``python -m wuxing_cli``."""
+"""``python -m wuxing_cli``: the same as the ``wuxing`` command."""
 
-from wuxing_cli.launch import main
+from wuxing_cli.cli import main
 
 main()

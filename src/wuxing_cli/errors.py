@@ -4,9 +4,132 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+
+class ProblemCode(StrEnum):
+    """Every kind of problem wuxing reports: the stable, machine-readable ``code`` of a
+    :class:`Problem` (``-f json``/``-f github``). Control flow looks at codes, never at messages."""
+
+    ALL_REJECTED = "all-rejected"
+    AMBIGUOUS_COLUMN = "ambiguous-column"
+    BAD_CELL = "bad-cell"
+    BAD_COUNT = "bad-count"
+    BAD_DEFAULT = "bad-default"
+    BANDS = "bands"
+    BANDS_ORDER = "bands-order"
+    BANDS_POINTS = "bands-points"
+    BANDS_REPEAT = "bands-repeat"
+    BOUNDS = "bounds"
+    BRANCH = "branch"
+    BRANCH_TYPE_CONFLICT = "branch-type-conflict"
+    BY = "by"
+    CAP_NOOP = "cap-noop"
+    CATEGORY_POINTS = "category-points"
+    CATEGORY_UNSCORED = "category-unscored"
+    CATEGORY_VALUE = "category-value"
+    CATEGORY_VALUES = "category-values"
+    COLUMN_CONFLICT = "column-conflict"
+    CRITERIA = "criteria"
+    CRITERIA_NOT_FOUND = "criteria-not-found"
+    CSV_PARSE = "csv-parse"
+    CSV_QUOTES = "csv-quotes"
+    DEFAULT = "default"
+    DEFAULT_COLUMN = "default-column"
+    DERIVED_CYCLE = "derived-cycle"
+    DERIVED_HEADER = "derived-header"
+    DERIVED_TYPE = "derived-type"
+    DUPLICATE_CONFLICT = "duplicate-conflict"
+    DUPLICATE_HEADER = "duplicate-header"
+    DUPLICATE_ID = "duplicate-id"
+    DUPLICATE_IDENTICAL = "duplicate-identical"
+    DUPLICATE_KEY = "duplicate-key"
+    DUPLICATE_VALUE = "duplicate-value"
+    EMPTY_FILE = "empty-file"
+    ENCODING = "encoding"
+    ERROR = "error"
+    EXCEL = "excel"
+    EXPR_SYNTAX = "expr-syntax"
+    EXPR_TYPE = "expr-type"
+    EXPR_UNKNOWN_FIELD = "expr-unknown-field"
+    FORMAT = "format"
+    INCENTIVES = "incentives"
+    INCENTIVES_AMOUNT = "incentives-amount"
+    INCENTIVES_KEY = "incentives-key"
+    INCENTIVES_LEVEL = "incentives-level"
+    INCENTIVES_MISSING = "incentives-missing"
+    INCENTIVES_STAR = "incentives-star"
+    INCENTIVES_TYPE = "incentives-type"
+    INIT_CRITERIA = "init-criteria"
+    INIT_DIR = "init-dir"
+    IO = "io"
+    LEVELS = "levels"
+    LINEAR = "linear"
+    MAX_POINTS = "max-points"
+    MISSING_COLUMN = "missing-column"
+    MISSING_COUNT = "missing-count"
+    MISSING_ID = "missing-id"
+    MISSING_VALUE = "missing-value"
+    MORE = "more"
+    NEAR = "near"
+    NEEDS_OUTPUT = "needs-output"
+    NO_DATA = "no-data"
+    NO_FILES = "no-files"
+    OUTPUT_DIR = "output-dir"
+    OUTPUT_IS_INPUT = "output-is-input"
+    OUTPUT_WRITE = "output-write"
+    PARQUET = "parquet"
+    PASS_MARK = "pass-mark"
+    PERIOD = "period"
+    PERIOD_ABSENT = "period-absent"
+    PERIOD_NO_COLUMN = "period-no-column"
+    PERIOD_SEVERAL = "period-several"
+    PERIOD_LABEL = "period-label"
+    PERIOD_TWICE = "period-twice"
+    PERIODS = "periods"
+    RAGGED_ROW = "ragged-row"
+    REJECTED = "rejected"
+    REQUIRES_CYCLE = "requires-cycle"
+    REQUIRES_UNKNOWN = "requires-unknown"
+    RULE_TYPE = "rule-type"
+    SCHEMA = "schema"
+    SHARED_HEADER = "shared-header"
+    SHEET = "sheet"
+    SKIPPED = "skipped"
+    TARGETS = "targets"
+    TARGETS_COUNT = "targets-count"
+    TARGETS_DUPLICATE = "targets-duplicate"
+    TARGETS_EMPTY = "targets-empty"
+    TARGETS_ENCODING = "targets-encoding"
+    TARGETS_FORMAT = "targets-format"
+    TARGETS_GROUP = "targets-group"
+    TARGETS_HEADER = "targets-header"
+    TARGETS_READ = "targets-read"
+    TARGETS_ROW = "targets-row"
+    TARGETS_TOO_LARGE = "targets-too-large"
+    TEMPLATE = "template"
+    TEMPLATE_READ = "template-read"
+    TEMPLATE_SYNTAX = "template-syntax"
+    TEMPLATE_UNDEFINED = "template-undefined"
+    TEMPLATE_UNSAFE = "template-unsafe"
+    TENURE_UNCHECKED = "tenure-unchecked"
+    THRESHOLD = "threshold"
+    UNEARNABLE = "unearnable"
+    UNKNOWN_COLUMN = "unknown-column"
+    UNKNOWN_FIELD = "unknown-field"
+    USAGE = "usage"
+    VALUES_TYPE = "values-type"
+    XLS = "xls"
+    YAML_ALIASES = "yaml-aliases"
+    YAML_EMPTY = "yaml-empty"
+    YAML_KEY = "yaml-key"
+    YAML_MERGE = "yaml-merge"
+    YAML_SYNTAX = "yaml-syntax"
+    YAML_TOO_DEEP = "yaml-too-deep"
+    YAML_TOO_LARGE = "yaml-too-large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +148,9 @@ class Problem:
     value: str | None = None
     hint: str | None = None
     severity: Severity = "error"
-    code: str = "error"
+    code: ProblemCode = ProblemCode.ERROR
+    count: int | None = None  # MORE: how many problems were left out
+    detail: str | None = None  # a sub-kind shown after the code, e.g. the schema check that failed
     key: str | None = None  # YAML key path, e.g. stars[1].indicators[0].rule
 
     def at(self, file: str | None = None, line: int | None = None, column: int | None = None) -> Problem:
@@ -36,6 +161,11 @@ class Problem:
             line=self.line if self.line is not None else line,
             column=self.column if self.column is not None else column,
         )
+
+    @property
+    def tag(self) -> str:
+        """The code as shown to machines: ``code`` or ``code:detail``."""
+        return f"{self.code}:{self.detail}" if self.detail else str(self.code)
 
     @property
     def is_error(self) -> bool:
@@ -69,7 +199,7 @@ class Problem:
     def to_dict(self) -> dict[str, object]:
         return {
             "severity": self.severity,
-            "code": self.code,
+            "code": self.tag,
             "message": self.message,
             "file": self.file,
             "line": self.line,

@@ -28,8 +28,9 @@ import polars as pl
 
 from . import expr as ex
 from .engine.explain import rule_text
-from .errors import DataError, Problem, UsageError
-from .io.table import LINE, RESERVED, RESERVED_HEADERS, RawTable, check_headers, header_key, read_raw
+from .errors import DataError, Problem, ProblemCode, UsageError
+from .io.table import RawTable, check_headers, read_raw
+from .models.contract import LINE, RESERVED, RESERVED_HEADERS, header_key
 from .models.criteria import Criteria, FieldSpec, FieldType
 
 #: The header each reserved column gets in a form (the first Chinese spelling SPEC §3 accepts).
@@ -125,7 +126,7 @@ def build_form(criteria: Sequence[Criteria]) -> Form:
     With several criteria (e.g. rural and community), fields of the same header share one column.
     """
     if not criteria:
-        raise UsageError([Problem("no criteria given", code="criteria")])
+        raise UsageError([Problem("no criteria given", code=ProblemCode.CRITERIA)])
     several = len(criteria) > 1
     fills: dict[str, str] = {}
     legend: list[tuple[str, str]] = []
@@ -436,7 +437,7 @@ def read_branches(
     found = _reserved_columns(raw)
     if "branch_id" not in found:
         raise DataError([Problem("no branch id column: expected one of " + ", ".join(RESERVED_HEADERS["branch_id"]),
-                                 file=raw.path, line=raw.header_line, code="missing-column")])
+                                 file=raw.path, line=raw.header_line, code=ProblemCode.MISSING_COLUMN)])
     frame = raw.frame.select(
         pl.col(LINE),
         *(
@@ -450,7 +451,7 @@ def read_branches(
         frame = frame.with_columns(pl.col("period").fill_null(period))
     problems = [
         Problem("the row has no branch id", file=raw.path, line=line, header=RESERVED_FORM_HEADERS["branch_id"],
-                code="missing-id")
+                code=ProblemCode.MISSING_ID)
         for line in frame.filter(pl.col("branch_id").is_null())[LINE].to_list()
     ]
     dups = frame.filter(pl.col("branch_id").is_not_null() & (pl.len().over("branch_id", "period") > 1))
@@ -458,7 +459,7 @@ def read_branches(
         lines = group[LINE].to_list()
         problems.append(Problem(f"branch id listed {len(lines)} times (lines {', '.join(map(str, lines))})",
                                 file=raw.path, line=lines[1], header=RESERVED_FORM_HEADERS["branch_id"],
-                                value=str(bid) + (f" / {per}" if per else ""), code="duplicate-id"))
+                                value=str(bid) + (f" / {per}" if per else ""), code=ProblemCode.DUPLICATE_ID))
     if problems:
         raise DataError(problems)
     rows = frame.select(pl.col(key).alias(RESERVED_FORM_HEADERS[key]) for key in RESERVED)
@@ -709,12 +710,12 @@ def expand_inputs(inputs: Sequence[Path], *, exclude: Sequence[Path] = ()) -> li
             )
             if not found:
                 problems.append(Problem(f"no .csv or .xlsx files in the folder '{item}'", file=str(item),
-                                        code="no-files"))
+                                        code=ProblemCode.NO_FILES))
             out.extend(found)
         elif item.exists():
             out.append(item)
         else:
-            problems.append(Problem(f"no such file or folder: '{item}'", file=str(item), code="no-files"))
+            problems.append(Problem(f"no such file or folder: '{item}'", file=str(item), code=ProblemCode.NO_FILES))
     if problems:
         raise UsageError(problems)
     unique: list[Path] = []
@@ -744,7 +745,7 @@ def merge_files(
     Columns no criteria knows are kept at the end, with a warning naming them per file.
     """
     if not paths:
-        raise UsageError([Problem("no input files", code="no-files")])
+        raise UsageError([Problem("no input files", code=ProblemCode.NO_FILES)])
     form = build_form(criteria)
     catalog = _catalog(criteria)
     problems: list[Problem] = []
@@ -757,7 +758,7 @@ def merge_files(
             problems.extend(exc.problems)
             continue
         for p in check_headers(raw, criteria):
-            if lenient and p.is_error and p.code == "missing-column" and _is_field_header(p.header, catalog):
+            if lenient and p.is_error and p.code == ProblemCode.MISSING_COLUMN and _is_field_header(p.header, catalog):
                 p = replace(p, message=p.message + "; its cells are left empty", severity="warning")
             problems.append(p)
         selected: list[pl.Expr] = [pl.col(LINE), pl.lit(raw.path).alias(_FILE)]
@@ -780,7 +781,7 @@ def merge_files(
                 "columns not in the criteria (" + _criteria_label(criteria) + "): "
                 + ", ".join(f"'{h}'" for h in unknown)
                 + " — a form made for another version of the criteria? They are kept at the end but not scored",
-                file=raw.path, line=raw.header_line, severity="warning", code="unknown-column"))
+                file=raw.path, line=raw.header_line, severity="warning", code=ProblemCode.UNKNOWN_COLUMN))
             extra.update(dict.fromkeys(unknown))
         frames.append(raw.frame.select(selected))
     if not frames:
@@ -852,14 +853,14 @@ def _deduplicate(frame: pl.DataFrame, headers: Sequence[str]) -> tuple[pl.DataFr
             problems.append(Problem(
                 f"branch {label} is submitted {group.height} times with different values: "
                 + ", ".join(where) + f" — {details}",
-                file=first_file, line=first_line, header=bid, value=str(key_values[0]), code="duplicate-conflict",
+                file=first_file, line=first_line, header=bid, value=str(key_values[0]), code=ProblemCode.DUPLICATE_CONFLICT,
                 hint="keep the right row and delete the others, then merge again"))
         else:
             problems.append(Problem(
                 f"branch {label} is submitted {group.height} times with the same values: "
                 + ", ".join(where) + "; kept once",
                 file=first_file, line=first_line, header=bid, value=str(key_values[0]), severity="warning",
-                code="duplicate-identical"))
+                code=ProblemCode.DUPLICATE_IDENTICAL))
             drop.extend(group["__order"].to_list()[1:])
     if drop:
         frame = frame.filter(~pl.col("__order").is_in(drop))
@@ -913,7 +914,7 @@ def init_folder(directory: Path, names: Sequence[str]) -> list[Path]:
     for source in sources:
         target = source.name if source.suffix.lower() in (".yaml", ".yml") else source.stem + ".yaml"
         if target in targets:
-            raise UsageError([Problem(f"two criteria files are both named '{target}'", code="init-criteria",
+            raise UsageError([Problem(f"two criteria files are both named '{target}'", code=ProblemCode.INIT_CRITERIA,
                                       hint="rename one of them")])
         targets.append(target)
     directory.mkdir(parents=True, exist_ok=True)

@@ -23,14 +23,15 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from .errors import DataError, Problem, UsageError, WuxingError
+from .errors import DataError, Problem, ProblemCode, UsageError, WuxingError
 from .io.criteria_loader import display_path, pydantic_problems
-from .io.table import BRANCH_TYPE_ALIASES, LINE, RESERVED_HEADERS, header_key, read_raw
+from .io.table import read_raw
 from .io.yamlsrc import Located, Path_, safe_parse_yaml
+from .models.contract import BRANCH_TYPE_ALIASES, LINE, RESERVED_HEADERS, header_key
 from .models.criteria import DEFAULT_LEVELS, Criteria
 from .models.incentives import IncentiveRule, IncentiveRules, Per, RuleType
-from .periods import Period, PeriodKind, find_period_in, try_parse_period
-from .pipeline import ScoreRun
+from .models.periods import Period, PeriodKind, find_period_in, try_parse_period
+from .pipeline.score import ScoreRun
 
 FEN = Decimal("0.01")
 MONEY = pl.Decimal(38, 2)
@@ -53,7 +54,7 @@ class RuleSet:
         return found if found is not None else (None, None)
 
     def problem(self, message: str, *loc: str | int, key: bool = False, hint: str | None = None,
-                severity: str = "error", code: str = "incentives") -> Problem:
+                severity: str = "error", code: ProblemCode = ProblemCode.INCENTIVES) -> Problem:
         line, column = self.where(*loc, key=key)
         return Problem(message, file=self.file, line=line, column=column, hint=hint, code=code,
                        key=_loc_text(loc) or None, severity="warning" if severity == "warning" else "error")
@@ -100,7 +101,7 @@ def check_rules_text(text: str, file: str) -> tuple[RuleSet | None, list[Problem
         return None, problems
     if not isinstance(located.data, dict):
         problems.append(Problem("an incentives file must be a mapping of keys (schema_version, id, rules, …)",
-                                file=file, line=1, column=1, code="schema"))
+                                file=file, line=1, column=1, code=ProblemCode.SCHEMA))
         return None, problems
     try:
         model = IncentiveRules.model_validate(located.data)
@@ -122,14 +123,14 @@ def load_rules(path: Path) -> RuleSet:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise UsageError([Problem(f"cannot read the rules file: {exc.strerror or exc}", file=shown,
-                                  code="io")]) from None
+                                  code=ProblemCode.IO)]) from None
     if len(raw) > MAX_BYTES:
         raise IncentivesError([Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a rules file "
-                                       "is a few KB", file=shown, code="yaml-too-large")])
+                                       "is a few KB", file=shown, code=ProblemCode.YAML_TOO_LARGE)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IncentivesError([Problem(f"the file is not UTF-8 (byte {exc.start})", file=shown, code="encoding",
+        raise IncentivesError([Problem(f"the file is not UTF-8 (byte {exc.start})", file=shown, code=ProblemCode.ENCODING,
                                        hint="save the rules file as UTF-8")]) from None
     rule_set, problems = check_rules_text(text, shown)
     if rule_set is None:
@@ -170,32 +171,32 @@ def _check(rs: RuleSet) -> list[Problem]:
     for index, rule in enumerate(rs.rules.rules):
         if rule.id in seen:
             problems.append(rs.problem(f"rule id '{rule.id}' repeats (first at rules[{seen[rule.id]}])",
-                                       "rules", index, "id", code="duplicate-id"))
+                                       "rules", index, "id", code=ProblemCode.DUPLICATE_ID))
         seen.setdefault(rule.id, index)
         given = {k for k in ("amount", "amounts", "people") if getattr(rule, k) is not None}
         required, forbidden = _NEEDS[rule.type]
         if not required & given:
             names = " or ".join(f"'{k}'" for k in sorted(required))
             problems.append(rs.problem(f"a {rule.type.value} rule needs {names}", "rules", index,
-                                       code="incentives-missing"))
+                                       code=ProblemCode.INCENTIVES_MISSING))
         for name in sorted(forbidden & given):
             problems.append(rs.problem(f"'{name}' does not apply to a {rule.type.value} rule", "rules", index, name,
-                                       key=True, code="incentives-key",
+                                       key=True, code=ProblemCode.INCENTIVES_KEY,
                                        hint=_type_hint(rule.type)))
         person = rule.type in (RuleType.per_person_star, RuleType.per_person)
         if person and not (rule.people or "").strip():
             problems.append(rs.problem(f"a {rule.type.value} rule needs 'people': the header of the column that "
                                        "holds the number of eligible persons", "rules", index,
-                                       code="incentives-missing"))
+                                       code=ProblemCode.INCENTIVES_MISSING))
         if rule.type is RuleType.per_level and rule.amounts:
             for key in rule.amounts:
                 if level_of(key) is None:
                     problems.append(rs.problem(f"'{key}' is not a level; write 0–5 or 一星…五星",
-                                               "rules", index, "amounts", key, key=True, code="incentives-level"))
+                                               "rules", index, "amounts", key, key=True, code=ProblemCode.INCENTIVES_LEVEL))
     for key in ("branch_cap", "budget"):
         value = getattr(rs.rules, key)
         if value is not None and value <= 0:
-            problems.append(rs.problem(f"'{key}' must be more than 0", key, code="incentives-amount"))
+            problems.append(rs.problem(f"'{key}' must be more than 0", key, code=ProblemCode.INCENTIVES_AMOUNT))
     return problems
 
 
@@ -274,7 +275,7 @@ def load_people(rs: RuleSet, data: Path, run: ScoreRun, people: Sequence[Path], 
         id_index = _column_index(raw.headers, RESERVED_HEADERS["branch_id"])
         if id_index is None:
             errors.append(Problem("the file has no branch id column (支部编码) to match the counts by",
-                                  file=raw.path, line=raw.header_line, code="missing-column"))
+                                  file=raw.path, line=raw.header_line, code=ProblemCode.MISSING_COLUMN))
             continue
         frame = raw.frame
         period_index = _column_index(raw.headers, RESERVED_HEADERS["period"])
@@ -292,7 +293,7 @@ def load_people(rs: RuleSet, data: Path, run: ScoreRun, people: Sequence[Path], 
             if branch in first_line:
                 errors.append(Problem(f"branch id '{branch}' appears twice (first on line {first_line[branch]})",
                                       file=raw.path, line=line, header=raw.headers[id_index], value=branch,
-                                      code="duplicate-id"))
+                                      code=ProblemCode.DUPLICATE_ID))
             else:
                 first_line[branch] = line
         for header, col in indexes.items():
@@ -307,7 +308,7 @@ def load_people(rs: RuleSet, data: Path, run: ScoreRun, people: Sequence[Path], 
                 value = _parse_count(cell)
                 if value is None:
                     errors.append(Problem("a person count must be a whole number, 0 or more", file=raw.path,
-                                          line=line, header=raw.headers[col], value=cell, code="bad-count"))
+                                          line=line, header=raw.headers[col], value=cell, code=ProblemCode.BAD_COUNT))
                 counts[branch] = value
             values[header] = counts
             found_in[header] = raw.path
@@ -320,7 +321,7 @@ def load_people(rs: RuleSet, data: Path, run: ScoreRun, people: Sequence[Path], 
             index = wanted[header][0]
             problems.append(rs.problem(
                 f"no column '{header}' in {display_path(data)}" + (" or in the --people files" if people else ""),
-                "rules", index, "people", code="missing-column",
+                "rules", index, "people", code=ProblemCode.MISSING_COLUMN,
                 hint="add the column to the data, or give a file with 支部编码 and this column with --people"))
         raise IncentivesError(problems)
     return Counts(values, found_in), warnings
@@ -465,7 +466,7 @@ def _prepare(rs: RuleSet, run: ScoreRun) -> tuple[list[RuleInfo], Period | None,
                     close = difflib.get_close_matches(str(key), list(names), n=1)
                     errors.append(rs.problem(
                         f"'{key}' is not a star of the criteria", "rules", index, "amounts", key, key=True,
-                        code="incentives-star",
+                        code=ProblemCode.INCENTIVES_STAR,
                         hint=f"did you mean '{close[0]}'?" if close else
                         "use a star id or name: " + ", ".join(f"{i} ({n})" for n, i in list(names.items())[:10])))
                     continue
@@ -478,7 +479,7 @@ def _prepare(rs: RuleSet, run: ScoreRun) -> tuple[list[RuleInfo], Period | None,
                 if level > max_level:
                     warnings.append(rs.problem(f"level {level} is above the most stars a branch can hold "
                                                f"({max_level}); it never pays", "rules", index, "amounts", key,
-                                               key=True, severity="warning", code="incentives-level"))
+                                               key=True, severity="warning", code=ProblemCode.INCENTIVES_LEVEL))
                 level_amounts[level] = to_fen(Fraction(value))
         applies = {c.id for c in run.criteria}
         if rule.branch_types:
@@ -489,7 +490,7 @@ def _prepare(rs: RuleSet, run: ScoreRun) -> tuple[list[RuleInfo], Period | None,
                     errors.append(rs.problem(
                         f"branch type '{name}' matches none of the criteria in use "
                         f"({', '.join(c.branch_type for c in run.criteria)})", "rules", index, "branch_types", k,
-                        code="incentives-type"))
+                        code=ProblemCode.INCENTIVES_TYPE))
                 applies |= matched
         infos.append(RuleInfo(rule, factor, star_amounts, level_amounts, frozenset(applies)))
     return infos, period, errors, warnings
@@ -546,7 +547,7 @@ def compute_incentives(rs: RuleSet, run: ScoreRun, counts: Counts, *, by: str | 
         if missing:
             warnings.append(rs.problem(
                 f"{missing} eligible branch(es) have no count in '{rule.people}'; rule '{rule.id}' pays them "
-                "nothing", "rules", index, "people", severity="warning", code="missing-count",
+                "nothing", "rules", index, "people", severity="warning", code=ProblemCode.MISSING_COUNT,
                 hint="fill in the counts (0 where there are none)"))
     subtotal = [sum(per_rule[info.rule.id][i] for info in infos) for i in range(n)]
     branch_cap = to_fen(Fraction(rs.rules.branch_cap)) if rs.rules.branch_cap is not None else None

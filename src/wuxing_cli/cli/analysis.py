@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import Problem, UsageError
+from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from ..pipeline import ScoreRun
+    from ..pipeline.score import ScoreRun
 
 
 class RankFormat(StrEnum):
@@ -119,7 +119,7 @@ def rank(
       wuxing rank all.csv --period 2024-Q4 --previous all.csv --previous-period 2024-Q3
     """
     from ..engine.rank import Metric
-    from ..pipeline import LoadOptions, concurrently, run_score
+    from ..pipeline.score import LoadOptions, concurrently, run_score
     from ..report import analysis_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text, xlsx_write
@@ -165,7 +165,7 @@ def rank(
 
 def _check_group_column(frame: pl.DataFrame, by: str, path: Path) -> None:
     if by not in frame.columns or frame[by].null_count() == frame.height:
-        raise UsageError([Problem(f"the data has no '{by}' column to group by", file=str(path), code="by",
+        raise UsageError([Problem(f"the data has no '{by}' column to group by", file=str(path), code=ProblemCode.BY,
                                   hint="add the column (e.g. 乡镇) or choose another --by")])
 
 
@@ -220,7 +220,7 @@ def diff(
       wuxing diff data.csv -c criteria-2023.yaml --criteria-new criteria-2024.yaml
     """
     from ..engine.rank import Metric
-    from ..pipeline import LoadOptions, concurrently, criteria_names, run_score
+    from ..pipeline.score import LoadOptions, concurrently, criteria_names, run_score
     from ..report import analysis_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text
@@ -232,11 +232,11 @@ def diff(
     if criteria_new:
         if mode == "sources":
             raise UsageError([Problem("--criteria-new compares criteria versions; it cannot be combined with "
-                                      "--sources/--label-old/--label-new", code="usage")])
+                                      "--sources/--label-old/--label-new", code=ProblemCode.USAGE)])
         mode = "criteria"
     if new is None and mode != "criteria" and not (from_period and to_period):
         raise UsageError([Problem("give two files (OLD NEW), or one file with --from P --to P, or one file with "
-                                  "--criteria-new FILE", code="usage")])
+                                  "--criteria-new FILE", code=ProblemCode.USAGE)])
     new_path = new if new is not None else old
     new_period = to_period if (new is not None or to_period) else from_period
     inputs = [old] + ([new] if new is not None else [])
@@ -295,7 +295,7 @@ def diff(
         if rows is RowsOpt.groups:
             if report.over_groups is None and report.groups is None:
                 raise UsageError([Problem("--rows groups needs --by (or a self-assessment/verification "
-                                          "comparison)", code="usage")])
+                                          "comparison)", code=ProblemCode.USAGE)])
             out.data(csv_bytes(analysis_out.diff_groups_frame(report)))
         else:
             out.data(csv_bytes(analysis_out.diff_frame(report)))
@@ -335,7 +335,7 @@ def explain(
       wuxing explain data.csv --branch 张庄村 -f md -o 张庄村.md
     """
     from ..engine.explain import explain_row
-    from ..pipeline import LoadOptions, run_score
+    from ..pipeline.score import LoadOptions, run_score
     from ..report import analysis_out
     from ..report.labels import Lang
     from ..report.tabular import json_text
@@ -375,7 +375,7 @@ def find_branch(frame: pl.DataFrame, query: str) -> dict[str, Any]:
         return frame.row(hits[0], named=True)
     if len(hits) > 1:
         listed = "; ".join(f"{names[n]} ({ids[n]})" for n in sorted(hits, key=lambda n: ids[n]))
-        raise UsageError([Problem(f"the name '{query}' matches {len(hits)} branches: {listed}", code="branch",
+        raise UsageError([Problem(f"the name '{query}' matches {len(hits)} branches: {listed}", code=ProblemCode.BRANCH,
                                   hint="give the branch id (支部编码) with --branch")])
     partial = [n for n in range(len(ids)) if wanted and (wanted in _norm(ids[n]) or wanted in _norm(names[n]))]
     close = difflib.get_close_matches(query, names + ids, n=5, cutoff=0.5)
@@ -389,4 +389,4 @@ def find_branch(frame: pl.DataFrame, query: str) -> dict[str, Any]:
                 if item not in suggestions:
                     suggestions.append(item)
     hint = ("did you mean: " + "; ".join(suggestions[:5])) if suggestions else "check the id (支部编码) or name"
-    raise UsageError([Problem(f"no branch '{query}' in the data", code="branch", hint=hint)])
+    raise UsageError([Problem(f"no branch '{query}' in the data", code=ProblemCode.BRANCH, hint=hint)])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..errors import Problem, UsageError
+from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
@@ -31,7 +31,7 @@ from .common import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..pipeline import ScoreRun
+    from ..pipeline.score import ScoreRun
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
 
@@ -99,7 +99,7 @@ def bulletin(
       wuxing bulletin 2024Q2.csv --previous 2024Q1.csv --history 2024Q1.csv -f html -o 半年通报.html
     """
     from ..io.targets import load_targets
-    from ..pipeline import LoadOptions, concurrently, run_score
+    from ..pipeline.score import LoadOptions, concurrently, run_score
     from ..report.bulletin import build_bulletin, render_bulletin
     from ..report.labels import Lang
     from .options import check_by
@@ -107,7 +107,7 @@ def bulletin(
     group = check_by(by)
     assert group is not None
     if near < 0:
-        raise UsageError([Problem("--near must be zero or more", code="near")])
+        raise UsageError([Problem("--near must be zero or more", code=ProblemCode.NEAR)])
     inputs = [p for p in (data, previous, template, targets, *(history or [])) if p is not None]
     out = Output(output, inputs=inputs)
     template_text = _read_template(template) if template is not None else None
@@ -141,8 +141,8 @@ def bulletin(
     before = runs[1] if len(runs) > 1 else None
     trends = None
     if history:
+        from ..pipeline.history import load_history
         from ..report.history_out import build_history
-        from ..timeline import load_history
 
         series = load_history([*history, data], criteria, options(None), near=near)
         trends = build_history(series, by=group)
@@ -159,7 +159,7 @@ def bulletin(
 
 def _no_period_column(exc: UsageError) -> bool:
     """The loader's complaint that ``--period`` was given for a file without a period column."""
-    return bool(exc.problems) and all(p.code == "period" and "no period column" in p.message for p in exc.problems)
+    return bool(exc.problems) and all(p.code == ProblemCode.PERIOD_NO_COLUMN for p in exc.problems)
 
 
 def _read_template(path: Path) -> str:
@@ -168,11 +168,11 @@ def _read_template(path: Path) -> str:
             raw = handle.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
         raise UsageError([Problem(f"cannot read the template: {exc.strerror or exc}", file=str(path),
-                                  code="template-read")]) from None
+                                  code=ProblemCode.TEMPLATE_READ)]) from None
     if len(raw) > MAX_TEMPLATE_BYTES:
-        raise UsageError([Problem("the template is larger than 1 MB", file=str(path), code="template-read")])
+        raise UsageError([Problem("the template is larger than 1 MB", file=str(path), code=ProblemCode.TEMPLATE_READ)])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UsageError([Problem("the template is not UTF-8 text", file=str(path), code="template-read",
+        raise UsageError([Problem("the template is not UTF-8 text", file=str(path), code=ProblemCode.TEMPLATE_READ,
                                   hint="save it as UTF-8")]) from None

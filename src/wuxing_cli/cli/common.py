@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from ..errors import Problem, UsageError, WuxingError
+from ..errors import Problem, ProblemCode, UsageError, WuxingError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -202,7 +202,7 @@ class Output:
     def file(self, writer: Callable[[Path], None], fmt: str) -> None:
         """Binary formats (xlsx, parquet) need a real file."""
         if self.path is None:
-            raise UsageError([Problem(f"-f {fmt} writes a binary file; give --output FILE", code="needs-output")])
+            raise UsageError([Problem(f"-f {fmt} writes a binary file; give --output FILE", code=ProblemCode.NEEDS_OUTPUT)])
         from ..io.writers import write_with
 
         write_with(self.path, writer)
@@ -244,7 +244,7 @@ class Output:
 
 def check_format(fmt: str, allowed: Sequence[str]) -> str:
     if fmt not in allowed:
-        raise UsageError([Problem(f"unknown format '{fmt}'", code="format", hint=f"use one of: {', '.join(allowed)}")])
+        raise UsageError([Problem(f"unknown format '{fmt}'", code=ProblemCode.FORMAT, hint=f"use one of: {', '.join(allowed)}")])
     return fmt
 
 

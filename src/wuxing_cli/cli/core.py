@@ -114,7 +114,7 @@ def score(
     """
     from ..engine.score import STAR_RESULTS, result_columns
     from ..io.criteria_loader import load_criteria_set
-    from ..pipeline import LoadOptions, criteria_names, run_score
+    from ..pipeline.score import LoadOptions, criteria_names, run_score
     from ..report.labels import Lang
     from .options import check_by
 
@@ -164,8 +164,8 @@ def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: 
     whole table in memory (the reading and scoring still happen in slices)."""
     import dataclasses
 
+    from ..pipeline.streaming import score_streaming
     from ..report import score_out
-    from ..streaming import score_streaming
 
     with progress(f"wuxing score {data.name}") as step:
         step("reading and scoring in slices")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import Problem, UsageError
+from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
@@ -81,7 +81,7 @@ def template(
     """
     from ..forms import build_form, csv_bytes, empty_rows, read_branches, write_form_xlsx
     from ..io.criteria_loader import load_criteria_set
-    from ..pipeline import criteria_names
+    from ..pipeline.score import criteria_names
 
     kind = _format(fmt, output, TableFormat.xlsx)
     out = Output(output, inputs=[branches] if branches is not None else [])
@@ -133,7 +133,7 @@ def merge(
     """
     from ..forms import csv_bytes, expand_inputs, merge_files, merged_form, write_form_xlsx
     from ..io.criteria_loader import load_criteria_set
-    from ..pipeline import criteria_names
+    from ..pipeline.score import criteria_names
 
     kind = _format(fmt, output, TableFormat.csv)
     exclude = [output] if output is not None and str(output) != "-" else []
@@ -188,9 +188,9 @@ def init(
     for name in criteria or ["both"]:
         names.extend(["rural", "community"] if name.strip().lower() == InitCriteria.both else [name])
     if directory.exists() and not directory.is_dir():
-        raise UsageError([Problem(f"'{directory}' is a file, not a folder", code="init-dir")])
+        raise UsageError([Problem(f"'{directory}' is a file, not a folder", code=ProblemCode.INIT_DIR)])
     if directory.is_dir() and any(directory.iterdir()) and not force:
-        raise UsageError([Problem(f"the folder '{directory}' is not empty", code="init-dir",
+        raise UsageError([Problem(f"the folder '{directory}' is not empty", code=ProblemCode.INIT_DIR,
                                   hint="choose a new folder, or add --force to write into it")])
     written = init_folder(directory, list(dict.fromkeys(names)))
     _note(f"created {directory}/ with " + ", ".join(str(p.relative_to(directory)) for p in written), quiet)

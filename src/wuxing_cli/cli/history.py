@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import Problem, UsageError
+from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
@@ -100,11 +100,11 @@ def history(
 
       wuxing history examples/county-2024.csv -f json -o history.json
     """
-    from ..pipeline import LoadOptions
+    from ..pipeline.history import load_history
+    from ..pipeline.score import LoadOptions
     from ..report import history_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text
-    from ..timeline import load_history
     from .options import check_by
 
     group = check_by(by)
@@ -114,7 +114,7 @@ def history(
     if group is not None:
         column = loaded.long.get_column(group) if group in loaded.long.columns else None
         if column is None or column.null_count() == column.len():
-            raise UsageError([Problem(f"the data has no '{group}' column to group by", code="by",
+            raise UsageError([Problem(f"the data has no '{group}' column to group by", code=ProblemCode.BY,
                                       hint="add the column (e.g. 乡镇) or choose another --by")])
     print_warnings(loaded.warnings, quiet, verbose)
     report = history_out.build_history(loaded, by=group, margin=margin)
@@ -127,7 +127,7 @@ def history(
         out.text(json_text(history_out.history_document(report)))
     elif fmt is HistoryFormat.csv:
         if rows is HistoryRows.groups and report.groups is None:
-            raise UsageError([Problem("--rows groups needs --by", code="usage")])
+            raise UsageError([Problem("--rows groups needs --by", code=ProblemCode.USAGE)])
         frame = {
             HistoryRows.branches: history_out.series_frame,
             HistoryRows.summary: history_out.summary_frame,
@@ -175,7 +175,7 @@ def incentives(
       wuxing incentives 2025Q1.xlsx -c rural --rules 奖补.yaml -f xlsx -o 奖补明细.xlsx
     """
     from ..incentives import compute_incentives, load_people, load_rules
-    from ..pipeline import LoadOptions, run_score
+    from ..pipeline.score import LoadOptions, run_score
     from ..report import incentives_out
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import Problem, UsageError
+from ..errors import Problem, ProblemCode, UsageError
 
 GROUP_ALIASES = {
     "township": "township", "乡镇": "township", "街道": "township", "乡镇(街道)": "township",
@@ -18,6 +18,6 @@ def check_by(by: str | None) -> str | None:
         return None
     key = GROUP_ALIASES.get(by.strip().lower()) or GROUP_ALIASES.get(by.strip())
     if key is None:
-        raise UsageError([Problem(f"cannot group by '{by}'", code="by",
+        raise UsageError([Problem(f"cannot group by '{by}'", code=ProblemCode.BY,
                                   hint="use township (乡镇), county (县区), branch_type (类型) or period (期间)")])
     return key

@@ -52,9 +52,9 @@ def synth(
     """
     import polars as pl
 
+    from ..devtools.synth import synthesize, write_table
     from ..io.criteria_loader import load_criteria_set
-    from ..pipeline import criteria_names
-    from ..synth import synthesize, write_table
+    from ..pipeline.score import criteria_names
 
     models = load_criteria_set(criteria_names(criteria))
     frame = synthesize(models, branches, seed, periods=tuple(periods or ("2024-Q4",)), county=county,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Problem, WuxingError, errors_only
+from ..errors import Problem, ProblemCode, WuxingError, errors_only
 from ..io.criteria_loader import LoadedCriteria, read_criteria
 from ..io.resources import DEFAULT_CRITERIA
 
@@ -48,7 +48,7 @@ def run_validation(names: Sequence[str], data: Sequence[Path], *, encoding: str 
             results.append(result)
             if len(models) != len(loaded):
                 result.problems.append(Problem("not checked: the criteria have errors", file=str(path),
-                                               severity="warning", code="skipped"))
+                                               severity="warning", code=ProblemCode.SKIPPED))
                 continue
             result.problems.extend(_check_data(path, models, encoding, sheet, period, strict))
     return ValidationResult(results)
@@ -120,6 +120,6 @@ def github_annotation(problem: Problem) -> str:
         props.append(f"line={problem.line}")
     if problem.column is not None:
         props.append(f"col={problem.column}")
-    props.append(f"title={_escape_property('wuxing ' + problem.code)}")
+    props.append(f"title={_escape_property('wuxing ' + problem.tag)}")
     message = problem.describe()
     return f"::{problem.severity} {','.join(props)}::{_escape_data(message)}"

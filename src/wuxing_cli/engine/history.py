@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 import polars as pl
 
 from .. import expr as ex
-from ..errors import Problem
+from ..errors import Problem, ProblemCode
 from ..models.criteria import Criteria, FieldType
 from .compile import round2
 from .rank import league_table
@@ -190,7 +190,7 @@ def unchecked_tenure_warnings(frame: pl.DataFrame, criteria: Sequence[Criteria],
                 f"{star.name} ({star.id}) requires {rule.level} stars held in the {rule.periods} previous "
                 f"period(s); a single period cannot show that, so {awarded} branch(es) were awarded it on "
                 "this period's evidence (tenure not checked)",
-                file=file, severity="warning", code="tenure-unchecked",
+                file=file, severity="warning", code=ProblemCode.TENURE_UNCHECKED,
                 hint="run `wuxing history` with the previous periods to apply the tenure rule",
             ))
     return out

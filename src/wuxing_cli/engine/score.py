@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from ..models.contract import DEFAULT_NEAR, RESERVED
 from ..models.criteria import Criteria
 from .compile import (
     compile_expression,
@@ -25,9 +26,6 @@ from .compile import (
     round2,
 )
 from .rank import rank_branches
-
-RESERVED = ("branch_id", "branch_name", "county", "township", "branch_type", "period")
-DEFAULT_NEAR = 5.0
 
 
 def pts_col(star: str, indicator: str) -> str:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from wuxing_cli.models.contract import STRIP_CHARS
 from wuxing_cli.models.criteria import FieldSpec, FieldType
 
 if TYPE_CHECKING:
@@ -34,13 +35,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Normalisation: NFKC, then trim, then "" -> missing.
 # --------------------------------------------------------------------------------------------
-
-#: Characters trimmed from both ends of a cell: Unicode White_Space (what Rust's ``trim`` uses,
-#: spelled out so Python and polars agree), plus the zero-width space and a stray BOM.
-STRIP_CHARS = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000\u200b\ufeff"
-)
 
 # Code points (hex, "A-B" for ranges) that NFKC may change, in isolation or next to their
 # neighbours: characters with a compatibility/canonical mapping (per Python's unicodedata and

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from .. import expr as ex
-from ..errors import CriteriaError, Problem, UsageError, errors_only
+from ..errors import CriteriaError, Problem, ProblemCode, UsageError, errors_only
 from ..models.criteria import (
     NUMERIC_TYPES,
     BandsRule,
@@ -66,7 +66,7 @@ def resolve_criteria_path(name: str) -> Path:
         return builtin
     choices = ", ".join(sorted(BUILTIN_CRITERIA))
     raise UsageError(
-        [Problem(f"no such criteria file or built-in name: '{name}'", code="criteria-not-found",
+        [Problem(f"no such criteria file or built-in name: '{name}'", code=ProblemCode.CRITERIA_NOT_FOUND,
                  hint=f"give a path to a .yaml file or one of: {choices}")]
     )
 
@@ -85,14 +85,14 @@ def read_criteria(name: str) -> LoadedCriteria:
     # a built-in name is shown as given ("rural"), a file as a path relative to the working folder
     shown = display_path(path) if Path(name).exists() else name
     too_large = [Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a criteria file is a few KB",
-                         file=shown, code="yaml-too-large")]
+                         file=shown, code=ProblemCode.YAML_TOO_LARGE)]
     try:
         raw = _bounded_bytes(path)
         if raw is None:
             return LoadedCriteria(shown, None, too_large)
     except OSError as exc:
         return LoadedCriteria(shown, None, [Problem(f"cannot read the file: {exc.strerror or exc}", file=shown,
-                                                    code="io")])
+                                                    code=ProblemCode.IO)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -100,7 +100,7 @@ def read_criteria(name: str) -> LoadedCriteria:
         line = raw[:start].count(b"\n") + 1
         return LoadedCriteria(shown, None, [
             Problem(f"the file is not UTF-8 (byte {start}, 0x{raw[start]:02x})", file=shown, line=line,
-                    code="encoding", hint="save criteria files as UTF-8 (GBK is not accepted for criteria)")])
+                    code=ProblemCode.ENCODING, hint="save criteria files as UTF-8 (GBK is not accepted for criteria)")])
     return check_criteria_text(text, shown)
 
 
@@ -122,16 +122,7 @@ def load_criteria(name: str) -> Criteria:
 
 
 def load_criteria_set(names: Sequence[str]) -> list[Criteria]:
-    """Load several criteria files, reporting all problems of all files at once.
-
-    A set that validated before (same files, same bytes, same program) comes from the cache
-    (:mod:`wuxing_cli.cache`) without parsing or validating again.
-    """
-    key = _cache_key(names)
-    if key is not None:
-        cached = _cached(key)
-        if cached is not None:
-            return cached
+    """Load several criteria files, reporting all problems of all files at once."""
     loaded = [read_criteria(n) for n in names]
     problems = [p for item in loaded for p in errors_only(item.problems)]
     problems += [
@@ -145,67 +136,16 @@ def load_criteria_set(names: Sequence[str]) -> list[Criteria]:
     problems = _check_set(result, [item.path for item in loaded])
     if problems:
         raise CriteriaError(problems)
-    if key is not None:
-        _store(key, result)
     return result
-
-
-def _cache_key(names: Sequence[str]) -> str | None:
-    """What a validated set depends on: the program, the names as given, the files' bytes."""
-    from .. import cache
-
-    if not cache.enabled():
-        return None
-    import hashlib
-
-    digest = hashlib.sha256(cache.program_fingerprint().encode("utf-8", "surrogateescape") + b"\0")
-    for name in names:
-        path = resolve_criteria_path(name)  # a missing file is the caller's usage error, as without cache
-        if not path.is_file():
-            return None  # a pipe or device can be read only once: leave it to the loader
-        try:
-            raw = _bounded_bytes(path)
-        except OSError:
-            return None
-        if raw is None:
-            return None
-        shown = display_path(path) if Path(name).exists() else name
-        digest.update(f"{name}\0{shown}\0{len(raw)}\0".encode("utf-8", "surrogateescape") + raw)
-    return digest.hexdigest()
-
-
-def _cached(key: str) -> list[Criteria] | None:
-    import pickle
-
-    from .. import cache
-
-    data = cache.read(f"{key}.criteria", trusted_only=True)
-    if data is None:
-        return None
-    try:
-        value = pickle.loads(data)
-    except Exception:  # a damaged or foreign entry: validate again
-        return None
-    if isinstance(value, list) and all(isinstance(c, Criteria) for c in value):
-        return value
-    return None
-
-
-def _store(key: str, criteria: list[Criteria]) -> None:
-    import pickle
-
-    from .. import cache
-
-    cache.write(f"{key}.criteria", pickle.dumps(criteria, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _check_set(criteria: list[Criteria], paths: list[str]) -> list[Problem]:
     """Two criteria may not claim the same branch type (the data loader owns the spellings)."""
     from ..errors import DataError
-    from .table import _claims
+    from ..models.contract import branch_type_claims
 
     try:
-        _claims(criteria)
+        branch_type_claims(criteria)
     except DataError as exc:
         return [replace(p, file=", ".join(dict.fromkeys(paths))) for p in exc.problems]
     return []
@@ -224,7 +164,7 @@ def check_criteria_text(text: str, file: str) -> LoadedCriteria:
         return LoadedCriteria(file, None, problems)
     if not isinstance(located.data, dict):
         problems.append(Problem("a criteria file must be a mapping of keys (schema_version, id, …)",
-                                file=file, line=1, column=1, code="schema"))
+                                file=file, line=1, column=1, code=ProblemCode.SCHEMA))
         return LoadedCriteria(file, None, problems)
     try:
         model = Criteria.model_validate(located.data)
@@ -290,7 +230,7 @@ def _pydantic_problems(
                        "Chinese character")
         if "input" in err and kind not in ("missing", "extra_forbidden") and not isinstance(err["input"], dict | list):
             message += f" (got {err['input']!r})"
-        problems.append(Problem(message, file=file, line=line, column=col, code=f"schema:{kind}",
+        problems.append(Problem(message, file=file, line=line, column=col, code=ProblemCode.SCHEMA, detail=kind,
                                 key=key or None, hint=hint))
     return problems
 
@@ -374,7 +314,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.kinds: dict[str, str] = {}
 
-    def add(self, loc: Path_, message: str, *, code: str, hint: str | None = None, warning: bool = False,
+    def add(self, loc: Path_, message: str, *, code: ProblemCode, hint: str | None = None, warning: bool = False,
             offset: int | None = None, key: bool = False) -> None:
         line, col = self.located.locate(loc, key=key) or (None, None)
         if offset is not None and line is not None and col is not None:
@@ -403,16 +343,16 @@ class _Checker:
                 for attr in ("header", "aliases", "default"):
                     if getattr(spec, attr) not in (None, []):  # `default: 0` counts too
                         self.add((*loc, attr), f"derived field '{fid}' has an expr, so it cannot have '{attr}'",
-                                 code="derived-header", key=True)
+                                 code=ProblemCode.DERIVED_HEADER, key=True)
                 continue
             if spec.min is not None and spec.max is not None and spec.min > spec.max:
-                self.add((*loc, "min"), f"min {spec.min:g} is greater than max {spec.max:g}", code="bounds")
+                self.add((*loc, "min"), f"min {spec.min:g} is greater than max {spec.max:g}", code=ProblemCode.BOUNDS)
             if spec.type is FieldType.category and not spec.values:
-                self.add(loc, f"category field '{fid}' needs a list of 'values'", code="category-values")
+                self.add(loc, f"category field '{fid}' needs a list of 'values'", code=ProblemCode.CATEGORY_VALUES)
             if spec.values and spec.type is not FieldType.category:
-                self.add((*loc, "values"), "'values' only applies to category fields", code="values-type", key=True)
+                self.add((*loc, "values"), "'values' only applies to category fields", code=ProblemCode.VALUES_TYPE, key=True)
             if spec.values and len({_norm_header(v) for v in spec.values}) != len(spec.values):
-                self.add((*loc, "values"), "a category value is listed twice", code="duplicate-value")
+                self.add((*loc, "values"), "a category value is listed twice", code=ProblemCode.DUPLICATE_VALUE)
             if spec.default is not None:
                 self.check_default(fid, spec)
             for index, header in enumerate([spec.header or fid, *spec.aliases]):
@@ -421,7 +361,7 @@ class _Checker:
                 if spec.header is None and index == 0:
                     where = loc
                 if norm in seen and seen[norm] != f"field '{fid}'":
-                    self.add(where, f"header '{header}' is also used by {seen[norm]}", code="shared-header",
+                    self.add(where, f"header '{header}' is also used by {seen[norm]}", code=ProblemCode.SHARED_HEADER,
                              hint="every field needs its own column header")
                 seen[norm] = f"field '{fid}'"
 
@@ -441,7 +381,7 @@ class _Checker:
         except ValueError as exc:
             article = "an" if spec.type.value[0] in "aeiou" else "a"
             self.add(loc, f"default {text!r} is not valid for {article} {spec.type.value} field: {exc}",
-                     code="default")
+                     code=ProblemCode.DEFAULT)
 
     # expressions --------------------------------------------------------------------------------
     def _field_kind(self, fid: str) -> str:
@@ -453,13 +393,13 @@ class _Checker:
         try:
             node = ex.parse(text)
         except ex.ExprError as exc:
-            self.add(loc, f"expression error: {exc.message} in '{text}'", code="expr-syntax",
+            self.add(loc, f"expression error: {exc.message} in '{text}'", code=ProblemCode.EXPR_SYNTAX,
                      offset=offset + exc.column - 1)
             return None
         unknown = [n for n in ex.names(node) if n not in self.c.fields]
         for name in unknown:
             close = difflib.get_close_matches(name, list(self.c.fields), n=1)
-            self.add(loc, f"expression names unknown field '{name}'", code="expr-unknown-field",
+            self.add(loc, f"expression names unknown field '{name}'", code=ProblemCode.EXPR_UNKNOWN_FIELD,
                      hint=f"did you mean '{close[0]}'?" if close else "declare it under 'fields'",
                      offset=offset + text.find(name))
         if unknown:
@@ -467,18 +407,18 @@ class _Checker:
         texts = [n for n in ex.names(node) if self._field_kind(n) == "text"]
         if texts:
             self.add(loc, f"expression uses text/category field '{texts[0]}'; only numbers and yes/no fields "
-                     "can be used", code="expr-type")
+                     "can be used", code=ProblemCode.EXPR_TYPE)
             return None
         bools = [f for f, s in self.c.fields.items() if s.type is FieldType.boolean]
         try:
             got = ex.kind(node, bool_names=bools)
         except ex.ExprError as exc:
-            self.add(loc, f"expression error: {exc.message} in '{text}'", code="expr-type",
+            self.add(loc, f"expression error: {exc.message} in '{text}'", code=ProblemCode.EXPR_TYPE,
                      offset=offset + exc.column - 1)
             return None
         if got != expect:
             want = "a condition (true/false), e.g. 'cases > 0'" if expect == "boolean" else "a number"
-            self.add(loc, f"expression '{text}' gives a {got}, but {want} is needed", code="expr-type")
+            self.add(loc, f"expression '{text}' gives a {got}, but {want} is needed", code=ProblemCode.EXPR_TYPE)
             return None
         return node
 
@@ -497,14 +437,14 @@ class _Checker:
             expect = "boolean" if spec.type is FieldType.boolean else "number"
             if spec.type not in NUMERIC_TYPES and spec.type is not FieldType.boolean:
                 self.add(("fields", fid, "type"), f"derived field '{fid}' must be a number, integer, percent or "
-                         "boolean", code="derived-type")
+                         "boolean", code=ProblemCode.DERIVED_TYPE)
                 continue
             node = self._parse(spec.expr, ("fields", fid, "expr"), expect)
             if node is not None:
                 deps[fid] = [n for n in ex.names(node) if self.c.fields[n].derived]
         for cycle in _cycles(deps):
             self.add(("fields", cycle[0], "expr"), "derived fields form a cycle: " + " → ".join([*cycle, cycle[0]]),
-                     code="derived-cycle")
+                     code=ProblemCode.DERIVED_CYCLE)
         for s_index, star in enumerate(self.c.stars):
             for v_index, veto in enumerate(star.vetoes):
                 self._parse(veto.when, ("stars", s_index, "vetoes", v_index, "when"), "boolean")
@@ -512,7 +452,7 @@ class _Checker:
             self._parse(cap.when, ("caps", c_index, "when"), "boolean")
             if cap.max_stars >= len(self.c.stars):
                 self.add(("caps", c_index, "max_stars"), f"cap '{cap.id}' allows {cap.max_stars} stars, so it never "
-                         "lowers anything", code="cap-noop", warning=True)
+                         "lowers anything", code=ProblemCode.CAP_NOOP, warning=True)
 
     # stars --------------------------------------------------------------------------------------
     def check_stars(self) -> None:
@@ -533,18 +473,18 @@ class _Checker:
                     blocked = True
                     self.add((*base, "indicators", i_index, "required"),
                              f"required indicator '{ind.id}' can score at most {best:g} of {ind.points:g}, so star "
-                             f"'{star.id}' can never be earned", code="unearnable", warning=True)
+                             f"'{star.id}' can never be earned", code=ProblemCode.UNEARNABLE, warning=True)
             total = star.total_points
             if star.max_points is not None and abs(star.max_points - total) > 1e-9:
                 self.add((*base, "max_points"), f"max_points {star.max_points:g} differs from the sum of the "
-                         f"indicators' points ({total:g})", code="max-points",
+                         f"indicators' points ({total:g})", code=ProblemCode.MAX_POINTS,
                          hint=f"set max_points: {total:g} or remove it")
             if star.pass_mark > total + 1e-9:
                 self.add((*base, "pass_mark"), f"pass_mark {star.pass_mark:g} exceeds the star's maximum "
-                         f"{total:g}", code="pass-mark")
+                         f"{total:g}", code=ProblemCode.PASS_MARK)
             elif star.pass_mark > reachable + 1e-9 and not blocked:
                 self.add((*base, "pass_mark"), f"star '{star.id}' cannot be earned: its rules give at most "
-                         f"{reachable:g} points, below the pass mark {star.pass_mark:g}", code="unearnable",
+                         f"{reachable:g} points, below the pass mark {star.pass_mark:g}", code=ProblemCode.UNEARNABLE,
                          warning=True)
 
     def check_indicator(self, ind: Indicator, loc: Path_) -> float:
@@ -552,7 +492,7 @@ class _Checker:
         if ind.field not in self.c.fields:
             close = difflib.get_close_matches(ind.field, list(self.c.fields), n=1)
             self.add((*loc, "field"), f"indicator '{ind.id}' reads unknown field '{ind.field}'",
-                     code="unknown-field", hint=f"did you mean '{close[0]}'?" if close else "declare it under 'fields'")
+                     code=ProblemCode.UNKNOWN_FIELD, hint=f"did you mean '{close[0]}'?" if close else "declare it under 'fields'")
             return ind.points
         spec = self.c.fields[ind.field]
         rule = ind.rule
@@ -567,18 +507,18 @@ class _Checker:
         }[type(rule)]
         if not fits:
             self.add((*rloc, "type"), f"a {rule.type} rule cannot score field '{ind.field}' of type {ftype.value}",
-                     code="rule-type", hint=_rule_hint(ftype))
+                     code=ProblemCode.RULE_TYPE, hint=_rule_hint(ftype))
             return ind.points
         if isinstance(rule, ThresholdRule):
             if rule.min is None and rule.max is None:
-                self.add(rloc, "a threshold rule needs 'min' or 'max'", code="threshold")
+                self.add(rloc, "a threshold rule needs 'min' or 'max'", code=ProblemCode.THRESHOLD)
             elif rule.min is not None and rule.max is not None and rule.min > rule.max:
                 self.add(rloc, f"threshold min {rule.min:g} is above max {rule.max:g}: nothing can pass",
-                         code="threshold")
+                         code=ProblemCode.THRESHOLD)
             return ind.points
         if isinstance(rule, LinearRule):
             if rule.zero_at == rule.full_at:
-                self.add((*rloc, "full_at"), f"zero_at and full_at are both {rule.zero_at:g}", code="linear",
+                self.add((*rloc, "full_at"), f"zero_at and full_at are both {rule.zero_at:g}", code=ProblemCode.LINEAR,
                          hint="full_at > zero_at means higher is better; full_at < zero_at means lower is better")
             return ind.points
         if isinstance(rule, BandsRule):
@@ -589,35 +529,35 @@ class _Checker:
             for value, points in rule.map.items():
                 if points > ind.points + 1e-9:
                     self.add((*rloc, "map", value), f"'{value}' gives {points:g} points, more than the indicator's "
-                             f"{ind.points:g}", code="category-points")
+                             f"{ind.points:g}", code=ProblemCode.CATEGORY_POINTS)
                 if points < 0:
-                    self.add((*rloc, "map", value), "points cannot be negative", code="category-points")
+                    self.add((*rloc, "map", value), "points cannot be negative", code=ProblemCode.CATEGORY_POINTS)
                 if values and _norm_header(value) not in values:
                     self.add((*rloc, "map", value), f"'{value}' is not one of field '{ind.field}' values: "
-                             f"{', '.join(spec.values or [])}", code="category-value", key=True)
+                             f"{', '.join(spec.values or [])}", code=ProblemCode.CATEGORY_VALUE, key=True)
                 best = max(best, min(points, ind.points))
             scored = {_norm_header(k) for k in rule.map}
             for value in spec.values or []:
                 if _norm_header(value) not in scored:
                     self.add((*rloc, "map"), f"category value '{value}' of field '{ind.field}' is not scored by "
-                             f"indicator '{ind.id}' (it gets 0 points)", code="category-unscored", warning=True)
+                             f"indicator '{ind.id}' (it gets 0 points)", code=ProblemCode.CATEGORY_UNSCORED, warning=True)
             return best
         return ind.points
 
     def check_bands(self, ind: Indicator, rule: BandsRule, loc: Path_) -> float:
         directions = {"min" if b.min is not None else "max" for b in rule.bands}
         if len(directions) > 1:
-            self.add((*loc, "bands"), "bands mix 'min' and 'max'; use one kind in a rule", code="bands")
+            self.add((*loc, "bands"), "bands mix 'min' and 'max'; use one kind in a rule", code=ProblemCode.BANDS)
             return ind.points
         seen: dict[float, int] = {}
         for index, band in enumerate(rule.bands):
             if band.bound in seen:
                 self.add((*loc, "bands", index), f"bound {band.bound:g} is repeated (band {seen[band.bound] + 1} and "
-                         f"band {index + 1})", code="bands-repeat")
+                         f"band {index + 1})", code=ProblemCode.BANDS_REPEAT)
             seen.setdefault(band.bound, index)
             if band.points > ind.points + 1e-9:
                 self.add((*loc, "bands", index, "points"), f"band gives {band.points:g} points, more than the "
-                         f"indicator's {ind.points:g}", code="bands-points")
+                         f"indicator's {ind.points:g}", code=ProblemCode.BANDS_POINTS)
         ordered = rule.ordered()
         for better, worse in itertools.pairwise(ordered):
             if worse.points > better.points + 1e-9 and better.bound != worse.bound:
@@ -625,7 +565,7 @@ class _Checker:
                 op = "≥" if rule.direction == "min" else "≤"
                 self.add((*loc, "bands", index, "points"), f"band {op}{worse.bound:g} gives more points "
                          f"({worse.points:g}) than the better band {op}{better.bound:g} ({better.points:g})",
-                         code="bands-order", hint="a worse value must never earn more points")
+                         code=ProblemCode.BANDS_ORDER, hint="a worse value must never earn more points")
         return min(max(b.points for b in rule.bands), ind.points)
 
     def check_requires(self) -> None:
@@ -637,31 +577,31 @@ class _Checker:
                 if req not in ids:
                     close = difflib.get_close_matches(req, ids, n=1)
                     self.add(("stars", s_index, "requires", r_index), f"star '{star.id}' requires unknown star '{req}'",
-                             code="requires-unknown", hint=f"did you mean '{close[0]}'?" if close else
+                             code=ProblemCode.REQUIRES_UNKNOWN, hint=f"did you mean '{close[0]}'?" if close else
                              f"stars are: {', '.join(ids)}")
                 else:
                     graph[star.id].append(req)
         for cycle in _cycles(graph):
             index = ids.index(cycle[0])
             self.add(("stars", index, "requires"), "stars' requires form a cycle: " + " → ".join([*cycle, cycle[0]]),
-                     code="requires-cycle", hint="a star cannot depend on itself, directly or through others")
+                     code=ProblemCode.REQUIRES_CYCLE, hint="a star cannot depend on itself, directly or through others")
         self.check_unearnable_requires()
 
     def check_unearnable_requires(self) -> None:
-        bad = {p.key.split(".")[0] for p in self.problems if p.code == "unearnable" and p.key}
+        bad = {p.key.split(".")[0] for p in self.problems if p.code == ProblemCode.UNEARNABLE and p.key}
         index = {s.id: i for i, s in enumerate(self.c.stars)}
         blocked = {s.id for s in self.c.stars if f"stars[{index[s.id]}]" in bad}
         for star in self.c.stars:
             for req in star.requires:
                 if req in blocked and star.id not in blocked:
                     self.add(("stars", index[star.id], "requires"), f"star '{star.id}' requires '{req}', which can "
-                             "never be earned, so it cannot be awarded either", code="unearnable", warning=True)
+                             "never be earned, so it cannot be awarded either", code=ProblemCode.UNEARNABLE, warning=True)
 
     def check_levels(self) -> None:
         for count in range(len(self.c.stars) + 1):
             if count not in self.c.levels:
                 self.add(("levels",), f"levels has no label for {count} stars; '{count}' will be shown",
-                         code="levels", warning=True)
+                         code=ProblemCode.LEVELS, warning=True)
 
 
 def _rule_hint(ftype: FieldType) -> str:
@@ -678,7 +618,7 @@ def _duplicates(checker: _Checker, items: list[tuple[Path_, str]], what: str) ->
         if value in seen:
             line = checker.located.locate(seen[value])
             first = f" (first at line {line[0]})" if line else ""
-            checker.add(loc, f"{what} id '{value}' repeats{first}", code="duplicate-id", hint="ids must be unique")
+            checker.add(loc, f"{what} id '{value}' repeats{first}", code=ProblemCode.DUPLICATE_ID, hint="ids must be unique")
         else:
             seen[value] = loc
 

@@ -8,24 +8,27 @@ import dataclasses
 import difflib
 import functools
 import io
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
-from wuxing_cli.io.cells import (
-    EMPTY,
-    STRIP_CHARS,
-    describe_reason,
-    needs_normalizing_pattern,
-    normalize_expr,
-    parse_cell,
-    value_expr,
+from wuxing_cli.errors import CriteriaError, DataError, Problem, ProblemCode, UsageError
+from wuxing_cli.models.contract import (
+    BRANCH_TYPE_ALIASES,
+    EXCEL_SUFFIXES,
+    LINE,
+    MAX_LISTED,
+    RESERVED,
+    RESERVED_HEADERS,
+    branch_type_claims,
+    header_key,
 )
 from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
+
+from ..models.contract import STRIP_CHARS
+from .cells import EMPTY, describe_reason, needs_normalizing_pattern, normalize_expr, parse_cell, value_expr
 
 __all__ = [
     "BRANCH_TYPE_ALIASES",
@@ -43,29 +46,7 @@ __all__ = [
     "read_raw",
 ]
 
-RESERVED = ("branch_id", "branch_name", "county", "township", "branch_type", "period")
-
-#: Headers accepted for each reserved column (SPEC §3), best first; matched by :func:`header_key`.
-RESERVED_HEADERS: dict[str, tuple[str, ...]] = {
-    "branch_id": ("branch_id", "支部编码", "组织编码", "编码", "代码"),
-    "branch_name": ("branch_name", "支部名称", "党组织名称", "名称", "村(社区)"),
-    "county": ("county", "县区", "县(市、区)", "县(市,区)"),
-    "township": ("township", "乡镇", "乡镇(街道)", "街道"),
-    "branch_type": ("branch_type", "类型", "支部类型"),
-    "period": ("period", "期间", "月份", "季度"),
-}
-
-#: Spellings of the two standard branch types; a criteria whose ``branch_type`` (or one of its
-#: aliases) is among them claims them all.
-BRANCH_TYPE_ALIASES: dict[str, tuple[str, ...]] = {
-    "农村": ("农村", "村", "行政村", "rural", "village"),
-    "社区": ("社区", "城市社区", "community", "urban"),
-}
-
-LINE = "__line"  #: column of the 1-based physical line (or Excel row) of a record
-MAX_LISTED = 200  #: problems listed before "… and N more"
 HEADER_SEARCH_ROWS = 10  #: the header is looked for among this many non-empty rows
-_EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".ods"})
 _CRIT = "__criteria"
 _RESERVED_LABELS = {
     "branch_id": "branch id",
@@ -170,12 +151,6 @@ class Assessment:
 # --------------------------------------------------------------------------------------------
 
 
-def header_key(text: str) -> str:
-    """Matching key of a header or a branch type / period value: NFKC, lower case, no spaces."""
-    norm = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in norm if not (ch.isspace() or ch in STRIP_CHARS)).lower()
-
-
 def _key_expr(col: pl.Expr) -> pl.Expr:
     """Vectorised :func:`header_key` for already-normalised cells."""
     spaces = "".join(sorted(set(STRIP_CHARS)))
@@ -260,7 +235,7 @@ def _read_coded(
         raise DataError([Problem("cannot read the file: it is a directory", file=name)])
     suffix = path.suffix.lower()
     if size == 0:
-        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+        raise DataError([Problem("the file is empty", file=name, code=ProblemCode.EMPTY_FILE)])
     with path.open("rb") as handle:
         magic = handle.read(8)
     if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: Excel 97-2003
@@ -270,7 +245,7 @@ def _read_coded(
                     "the old Excel 97-2003 format (.xls) is not supported",
                     file=name,
                     hint="open it in Excel or WPS and save it as .xlsx, or as CSV (UTF-8)",
-                    code="xls",
+                    code=ProblemCode.XLS,
                 )
             ]
         )
@@ -281,11 +256,11 @@ def _read_coded(
                     'the file is UTF-16 text (Excel\'s "Unicode text"), which is not supported',
                     file=name,
                     hint="save it as CSV UTF-8 (WPS/Excel: 另存为 → CSV UTF-8) or as .xlsx",
-                    code="encoding",
+                    code=ProblemCode.ENCODING,
                 )
             ]
         )
-    if suffix in _EXCEL_SUFFIXES or magic.startswith(b"PK\x03\x04"):  # .xlsx is a zip file
+    if suffix in EXCEL_SUFFIXES or magic.startswith(b"PK\x03\x04"):  # .xlsx is a zip file
         return _encode(_read_excel(path, sheet))
     if magic.startswith(b"PAR1"):
         return _read_parquet(path, line_offset)
@@ -296,7 +271,7 @@ def _read_coded(
                     "the file is named as Parquet but is not a Parquet file (it does not start with PAR1)",
                     file=name,
                     hint="write it again as Parquet, or if it holds CSV text, name it .csv",
-                    code="parquet",
+                    code=ProblemCode.PARQUET,
                 )
             ]
         )
@@ -320,7 +295,7 @@ def _decode_error(name: str, data: bytes, exc: UnicodeDecodeError, message: str,
                 file=name,
                 line=line,
                 hint=hint,
-                code="encoding",
+                code=ProblemCode.ENCODING,
             )
         ]
     )
@@ -439,7 +414,7 @@ def _decoded(path: Path, codec: str | None, encoding: str | None) -> _Source:
                             file=name,
                             line=line,
                             hint=_ENCODING_HINT,
-                            code="encoding",
+                            code=ProblemCode.ENCODING,
                         )
                     ]
                 ) from None
@@ -502,7 +477,7 @@ def _check_duplicate_headers(name: str, headers: Sequence[str], line: int) -> No
                     line=line,
                     header=header,
                     hint="rename or delete one of them",
-                    code="duplicate-header",
+                    code=ProblemCode.DUPLICATE_HEADER,
                 )
             )
         else:
@@ -719,7 +694,7 @@ def _python_records(
                                 file=name,
                                 line=first_line + start,
                                 hint='a quote (") inside a quoted cell must be doubled ("")',
-                                code="csv-quotes",
+                                code=ProblemCode.CSV_QUOTES,
                             )
                         ]
                     ) from None
@@ -759,7 +734,7 @@ def _check_ragged(records: pl.DataFrame, width: int, name: str, header_line: int
             file=name,
             line=line,
             hint="a cell holding a comma must be quoted; check for a missing or extra separator",
-            code="ragged-row",
+            code=ProblemCode.RAGGED_ROW,
         )
         for line, fields in bad.head(MAX_LISTED).select(LINE, "fields").iter_rows()
     ]
@@ -868,7 +843,7 @@ def _parse_error(name: str, exc: Exception, data: pl.Series, first_line: int) ->
                 file=name,
                 line=line,
                 hint='check the quotes (") on that line: a quote inside a quoted cell must be doubled',
-                code="csv-parse",
+                code=ProblemCode.CSV_PARSE,
             )
         ]
     )
@@ -924,7 +899,7 @@ def _parse_csv(
                         "cannot split the file into rows reliably",
                         file=name,
                         hint='check the quotes ("): a quote inside a quoted cell must be doubled ("")',
-                        code="csv-parse",
+                        code=ProblemCode.CSV_PARSE,
                     )
                 ]
             )
@@ -941,7 +916,7 @@ def _parse_csv(
 def _read_csv_source(name: str, source: _Source) -> RawTable:
     records = _head_records(source.head)
     if not records:
-        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+        raise DataError([Problem("the file is empty", file=name, code=ProblemCode.EMPTY_FILE)])
     header = _pick_header(records)
     headers = [_display_header(c) for c in header.cells]
     _check_duplicate_headers(name, headers, header.start)
@@ -1007,7 +982,7 @@ def _finish_csv(
             frame = frame.filter(~comment)
     if frame.height == 0:
         raise DataError(
-            [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
+            [Problem(f"no data rows below the header (line {header.start})", file=name, code=ProblemCode.NO_DATA)]
         )
     return RawTable(
         path=name,
@@ -1105,10 +1080,10 @@ def _read_parquet(path: Path, line_offset: int = 0) -> RawTable:
     try:
         schema = dict(pl.scan_parquet(path, glob=False).collect_schema())
     except Exception as exc:
-        raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code="parquet")]) from None
+        raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code=ProblemCode.PARQUET)]) from None
     headers = [_display_header(h) for h in schema]
     if not headers:
-        raise DataError([Problem("the file is empty", file=name, code="empty-file")])
+        raise DataError([Problem("the file is empty", file=name, code=ProblemCode.EMPTY_FILE)])
     _check_duplicate_headers(name, headers, 1)
     names = [_column_name(headers, i) for i in range(len(headers))]
     text = _text_columns(headers)
@@ -1126,11 +1101,11 @@ def _read_parquet(path: Path, line_offset: int = 0) -> RawTable:
             .collect(engine="streaming")
         )
     except Exception as exc:
-        raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code="parquet")]) from None
+        raise DataError([Problem(f"cannot read the file as Parquet: {exc}", file=name, code=ProblemCode.PARQUET)]) from None
     frame, dictionary = _normalise(frame, names)
     frame = _drop_blank_and_comments(frame, names, _branch_id_index(headers))
     if frame.height == 0:
-        raise DataError([Problem("no data rows in the file", file=name, code="no-data")])
+        raise DataError([Problem("no data rows in the file", file=name, code=ProblemCode.NO_DATA)])
     return RawTable(path=name, headers=headers, frame=frame, encoding="parquet", header_line=1,
                     dictionary=dictionary)
 
@@ -1152,7 +1127,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
                     f"cannot read the file as an Excel file: {str(exc).splitlines()[0] if str(exc) else exc}",
                     file=name,
                     hint="is it a complete .xlsx file? Open it in Excel or WPS and save it again",
-                    code="excel",
+                    code=ProblemCode.EXCEL,
                 )
             ]
         ) from None
@@ -1167,13 +1142,13 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
                     f"cannot read sheet '{sheets[index]}' as an Excel file: {exc}",
                     file=name,
                     hint="open it in Excel or WPS and save it again",
-                    code="excel",
+                    code=ProblemCode.EXCEL,
                 )
             ]
         ) from None
     if table.width == 0 or table.height == 0:
         raise DataError(
-            [Problem(f"the file is empty (sheet '{sheets[index]}')", file=name, code="empty-file")]
+            [Problem(f"the file is empty (sheet '{sheets[index]}')", file=name, code=ProblemCode.EMPTY_FILE)]
         )
     raw_names = table.columns
     table = table.select(pl.col(c).cast(pl.String) for c in raw_names)
@@ -1188,7 +1163,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
                 break
     if not records:
         raise DataError(
-            [Problem(f"the file is empty (sheet '{sheets[index]}')", file=name, code="empty-file")]
+            [Problem(f"the file is empty (sheet '{sheets[index]}')", file=name, code=ProblemCode.EMPTY_FILE)]
         )
     header = _pick_header(records)
     headers = [_display_header(c) for c in header.cells]
@@ -1211,7 +1186,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     frame = _drop_blank_and_comments(frame, names, _branch_id_index(headers))
     if frame.height == 0:
         raise DataError(
-            [Problem(f"no data rows below the header (line {header.start})", file=name, code="no-data")]
+            [Problem(f"no data rows below the header (line {header.start})", file=name, code=ProblemCode.NO_DATA)]
         )
     return RawTable(path=name, headers=headers, frame=frame, encoding="xlsx", header_line=header.start)
 
@@ -1257,7 +1232,7 @@ def _same_number(value: str | None, stored: str) -> bool:
 
 def _sheet_index(sheets: Sequence[str], sheet: str | None, name: str) -> int:
     if not sheets:
-        raise DataError([Problem("the workbook has no sheets", file=name, code="empty-file")])
+        raise DataError([Problem("the workbook has no sheets", file=name, code=ProblemCode.EMPTY_FILE)])
     if sheet is None:
         return 0
     if sheet in sheets:
@@ -1273,7 +1248,7 @@ def _sheet_index(sheets: Sequence[str], sheet: str | None, name: str) -> int:
                 f"no sheet '{sheet}' in the workbook",
                 file=name,
                 hint=f"sheets: {_quote(sheets)} (or give a 1-based number)",
-                code="sheet",
+                code=ProblemCode.SHEET,
             )
         ]
     )
@@ -1334,7 +1309,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                     line=line,
                     header=headers[found[0]],
                     severity="warning",
-                    code="ambiguous-column",
+                    code=ProblemCode.AMBIGUOUS_COLUMN,
                 )
             )
     if reserved["branch_id"] is None:
@@ -1344,7 +1319,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                 file=name,
                 line=line,
                 hint=_suggest(RESERVED_HEADERS["branch_id"], headers, set()),
-                code="missing-column",
+                code=ProblemCode.MISSING_COLUMN,
             )
         )
     reserved_cols = {i: col for col, i in reserved.items() if i is not None}
@@ -1368,7 +1343,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                             line=line,
                             header=wanted[0],
                             severity="warning",
-                            code="default-column",
+                            code=ProblemCode.DEFAULT_COLUMN,
                         )
                     )
                 else:
@@ -1380,7 +1355,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                             line=line,
                             header=wanted[0],
                             hint=_suggest(wanted, headers, set(reserved_cols)),
-                            code="missing-column",
+                            code=ProblemCode.MISSING_COLUMN,
                         )
                     )
                 continue
@@ -1395,7 +1370,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                         line=line,
                         header=headers[col],
                         severity="warning",
-                        code="ambiguous-column",
+                        code=ProblemCode.AMBIGUOUS_COLUMN,
                     )
                 )
             if col in reserved_cols:
@@ -1407,7 +1382,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                         line=line,
                         header=headers[col],
                         hint="give the field another header in the criteria file",
-                        code="column-conflict",
+                        code=ProblemCode.COLUMN_CONFLICT,
                     )
                 )
             elif col in users:
@@ -1418,7 +1393,7 @@ def _resolve(raw: RawTable, criteria: Sequence[Criteria]) -> _Resolution:
                         line=line,
                         header=headers[col],
                         hint="give the fields distinct headers and aliases in the criteria file",
-                        code="column-conflict",
+                        code=ProblemCode.COLUMN_CONFLICT,
                     )
                 )
             else:
@@ -1441,45 +1416,6 @@ def _default_text(value: float | bool | str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _claims(criteria: Sequence[Criteria]) -> tuple[dict[str, int], list[str]]:
-    """Branch-type key -> criteria index, and the claimed spellings (for messages)."""
-    claims: dict[str, int] = {}
-    spellings: list[str] = []
-    clashes: dict[tuple[int, int], list[str]] = {}
-    for i, crit in enumerate(criteria):
-        names = [crit.branch_type, *crit.branch_type_aliases]
-        keys = {header_key(n) for n in names}
-        for canonical, aliases in BRANCH_TYPE_ALIASES.items():
-            group = [canonical, *aliases]
-            if keys & {header_key(a) for a in group}:
-                names.extend(group)
-        seen: set[str] = set()
-        for spelling in names:
-            key = header_key(spelling)
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            owner = claims.get(key)
-            if owner is None:
-                claims[key] = i
-                spellings.append(spelling)
-            elif owner != i:
-                clashes.setdefault((owner, i), []).append(spelling)
-    if clashes:
-        raise DataError(
-            [
-                Problem(
-                    f"criteria '{criteria[a].id}' and '{criteria[b].id}' both claim branch type "
-                    + ", ".join(f"'{t}'" for t in types),
-                    hint="give each branch type to one criteria file",
-                    code="branch-type-conflict",
-                )
-                for (a, b), types in clashes.items()
-            ]
-        )
-    return claims, spellings
-
-
 # --------------------------------------------------------------------------------------------
 # Validation of headers (wuxing validate --data)
 # --------------------------------------------------------------------------------------------
@@ -1493,7 +1429,7 @@ def check_headers(raw: RawTable, criteria: Sequence[Criteria]) -> list[Problem]:
     """
     problems: list[Problem] = []
     try:
-        claims, _ = _claims(criteria)
+        claims, _ = branch_type_claims(criteria)
     except DataError as exc:
         problems.extend(exc.problems)
         claims = {}
@@ -1509,7 +1445,7 @@ def check_headers(raw: RawTable, criteria: Sequence[Criteria]) -> list[Problem]:
                 file=raw.path,
                 line=raw.header_line,
                 hint="add a 类型 column (农村/社区), or score each type separately",
-                code="missing-column",
+                code=ProblemCode.MISSING_COLUMN,
             )
         )
     elif len(criteria) > 1 and type_col is not None and claims:
@@ -1556,7 +1492,7 @@ def _default_value(crit: Criteria, fid: str, spec: FieldSpec) -> float | int | b
                 Problem(
                     f"field '{fid}' of {crit.id}: default {_default_text(spec.default)!r} is not valid: {exc}",
                     key=f"fields.{fid}.default",
-                    code="bad-default",
+                    code=ProblemCode.BAD_DEFAULT,
                 )
             ]
         ) from None
@@ -1653,7 +1589,7 @@ def load_assessment(
     """
     if not criteria:
         raise UsageError([Problem("no criteria given")])
-    claims, spellings = _claims(criteria)
+    claims, spellings = branch_type_claims(criteria)
     defaults = [
         {fid: _default_value(crit, fid, spec) for fid, spec in crit.input_fields().items()}
         for crit in criteria
@@ -1685,7 +1621,7 @@ def load_assessment(
                     file=name,
                     line=raw.header_line,
                     hint="add a 类型 column (农村/社区), or give one criteria",
-                    code="missing-column",
+                    code=ProblemCode.MISSING_COLUMN,
                 )
             ]
         )
@@ -1838,7 +1774,7 @@ def load_assessment(
 
     cells.sort(key=lambda c: (c.line, c.order))
     cell_problems = [
-        Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code="bad-cell")
+        Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code=ProblemCode.BAD_CELL)
         for c in cells[:MAX_LISTED]
     ] if partial else []
     if partial and cells and not skip_invalid and not header_errors:
@@ -1861,7 +1797,7 @@ def load_assessment(
         fatal = header_errors + fatal
         fatal_total += len(header_errors)
         listed = fatal + [
-            Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code="bad-cell")
+            Problem(c.reason, file=name, line=c.line, header=c.header, value=c.value, code=ProblemCode.BAD_CELL)
             for c in cells[:MAX_LISTED]
         ]
         raise DataError(_capped(listed, fatal_total + bad_total, name))
@@ -1930,7 +1866,7 @@ def duplicate_id_problems(ids: pl.DataFrame, path: str, header: str) -> tuple[li
             header=header,
             value=bid,
             hint="each branch must appear once per period (full-width and half-width characters count as the same)",
-            code="duplicate-id",
+            code=ProblemCode.DUPLICATE_ID,
         )
         for bid, lines in dupes.head(MAX_LISTED).iter_rows()
     ]
@@ -1941,7 +1877,8 @@ def _capped(problems: list[Problem], total: int, name: str | None) -> list[Probl
     """At most MAX_LISTED problems, then "… and N more" when ``total`` is larger."""
     shown = problems[:MAX_LISTED]
     if total > len(shown):
-        shown.append(Problem(f"… and {total - len(shown)} more", file=name, code="more"))
+        shown.append(Problem(f"… and {total - len(shown)} more", file=name, code=ProblemCode.MORE,
+                             count=total - len(shown)))
     return shown
 
 
@@ -1980,7 +1917,7 @@ def missing_value_warning(path: str, header: str, fid: str, criteria_id: str, co
         hint=f"field '{fid}' of {criteria_id}: an empty cell scores 0; fill it in, "
         "or give the field a default in the criteria file",
         severity="warning",
-        code="missing-value",
+        code=ProblemCode.MISSING_VALUE,
     )
 
 
@@ -1999,7 +1936,7 @@ def _select_period(
                         f"--period {period} was given but the file has no period column "
                         "(" + ", ".join(RESERVED_HEADERS["period"]) + ")",
                         file=name,
-                        code="period",
+                        code=ProblemCode.PERIOD_NO_COLUMN,
                     )
                 ]
             )
@@ -2019,7 +1956,7 @@ def _select_period(
                         f"the file holds {len(periods)} periods: {', '.join(periods)}",
                         file=name,
                         hint="pick one with --period",
-                        code="period",
+                        code=ProblemCode.PERIOD_SEVERAL,
                     )
                 ]
             )
@@ -2032,7 +1969,7 @@ def _select_period(
         raise UsageError(
             [
                 Problem(
-                    f"no rows for period '{period}'; periods in the file: {present}", file=name, code="period"
+                    f"no rows for period '{period}'; periods in the file: {present}", file=name, code=ProblemCode.PERIOD_ABSENT
                 )
             ]
         )

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import DataError, Problem, UsageError
+from ..errors import DataError, Problem, ProblemCode, UsageError
 from .yamlsrc import Located, safe_parse_yaml
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -102,16 +102,16 @@ def load_targets(path: Path) -> Targets:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:  # a path on the command line that cannot be opened: wrong usage (exit 2)
         raise UsageError([Problem(f"cannot read the targets file: {exc.strerror or exc}", file=file,
-                                  code="targets-read")]) from None
+                                  code=ProblemCode.TARGETS_READ)]) from None
     if len(raw) > MAX_BYTES:
         raise DataError([Problem("the targets file is larger than 5 MB; a plan has one row per group",
-                                 file=file, code="targets-too-large")])
+                                 file=file, code=ProblemCode.TARGETS_TOO_LARGE)])
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return _from_yaml(_decode(raw, file), file)
     if suffix in (".csv", ".txt", ""):
         return _from_csv(_decode(raw, file), file)
-    raise DataError([Problem(f"cannot read targets from a '{suffix}' file", file=file, code="targets-format",
+    raise DataError([Problem(f"cannot read targets from a '{suffix}' file", file=file, code=ProblemCode.TARGETS_FORMAT,
                              hint="give a .csv or .yaml file: one row per group with 五星/四星/三星 counts")])
 
 
@@ -122,7 +122,7 @@ def _decode(raw: bytes, file: str) -> str:
         except UnicodeDecodeError:
             continue
     raise DataError([Problem("the targets file is neither UTF-8 nor GB18030 text", file=file,
-                             code="targets-encoding")])  # pragma: no cover - gb18030 decodes almost anything
+                             code=ProblemCode.TARGETS_ENCODING)])  # pragma: no cover - gb18030 decodes almost anything
 
 
 class _Builder:
@@ -135,7 +135,7 @@ class _Builder:
         self.total_line: int | None = None
 
     def error(self, message: str, line: int | None, *, header: str | None = None, value: Any = None,
-              hint: str | None = None, code: str = "targets") -> None:
+              hint: str | None = None, code: ProblemCode = ProblemCode.TARGETS) -> None:
         self.problems.append(Problem(message, file=self.file, line=line, header=header,
                                      value=None if value is None else str(value), hint=hint, code=code))
 
@@ -145,7 +145,7 @@ class _Builder:
             return 0
         if isinstance(value, bool):
             self.error("a planned count must be a whole number", line, header=header, value=value,
-                       code="targets-count")
+                       code=ProblemCode.TARGETS_COUNT)
             return None
         if isinstance(value, int):
             number = value
@@ -157,29 +157,29 @@ class _Builder:
                 return 0
             if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
                 self.error("a planned count must be a whole number", line, header=header, value=value,
-                           code="targets-count")
+                           code=ProblemCode.TARGETS_COUNT)
                 return None
             number = int(float(text))
         if number < 0:
-            self.error("a planned count cannot be negative", line, header=header, value=value, code="targets-count")
+            self.error("a planned count cannot be negative", line, header=header, value=value, code=ProblemCode.TARGETS_COUNT)
             return None
         return number
 
     def add(self, group: Any, counts: dict[int, int], line: int | None, *, group_header: str) -> None:
         name = normalise_group(group) if group is not None else ""
         if not name:
-            self.error("the group name is empty", line, header=group_header, code="targets-group")
+            self.error("the group name is empty", line, header=group_header, code=ProblemCode.TARGETS_GROUP)
             return
         if name.lower() in TOTAL_NAMES:
             if self.total is not None:
                 self.error(f"a second total row '{name}' (the first is at line {self.total_line})", line,
-                           header=group_header, value=name, code="targets-duplicate")
+                           header=group_header, value=name, code=ProblemCode.TARGETS_DUPLICATE)
                 return
             self.total, self.total_line = counts, line
             return
         if name in self.groups:
             self.error(f"the group '{name}' is planned twice (first at line {self.lines[name]})", line,
-                       header=group_header, value=name, code="targets-duplicate",
+                       header=group_header, value=name, code=ProblemCode.TARGETS_DUPLICATE,
                        hint="give each group one row")
             return
         self.groups[name] = counts
@@ -188,7 +188,7 @@ class _Builder:
 
     def finish(self, year: str | None) -> Targets:
         if not self.problems and not self.groups and self.total is None:
-            self.error("the targets file plans no group", 1, code="targets-empty",
+            self.error("the targets file plans no group", 1, code=ProblemCode.TARGETS_EMPTY,
                        hint="one row per group: 乡镇,五星,四星,三星")
         if self.problems:
             raise DataError(self.problems)
@@ -201,7 +201,7 @@ def _from_csv(text: str, file: str) -> Targets:
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
-        build.error("the targets file is empty", 1, code="targets-empty",
+        build.error("the targets file is empty", 1, code=ProblemCode.TARGETS_EMPTY,
                     hint="one row per group: 乡镇,五星,四星,三星")
         return build.finish(None)
     header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
@@ -213,18 +213,18 @@ def _from_csv(text: str, file: str) -> Targets:
             group_col = col
         elif (level := level_of(name)) is not None:
             if level in levels.values():
-                build.error(f"two columns plan the same level ({name})", 1, header=name, code="targets-header")
+                build.error(f"two columns plan the same level ({name})", 1, header=name, code=ProblemCode.TARGETS_HEADER)
             levels[col] = level
         elif key in IGNORED_HEADERS or not key:
             continue
         else:
-            build.error(f"unknown column '{name}' in the targets file", 1, header=name, code="targets-header",
+            build.error(f"unknown column '{name}' in the targets file", 1, header=name, code=ProblemCode.TARGETS_HEADER,
                         hint="columns: a group column (乡镇/township) and level counts (五星, 四星, 三星)")
     if group_col is None:
-        build.error("the targets file has no group column", 1, code="targets-header",
+        build.error("the targets file has no group column", 1, code=ProblemCode.TARGETS_HEADER,
                     hint="name the first column 乡镇 (or township, 单位, 县区)")
     if not levels:
-        build.error("the targets file has no level column", 1, code="targets-header",
+        build.error("the targets file has no level column", 1, code=ProblemCode.TARGETS_HEADER,
                     hint="add columns 五星, 四星, 三星 with planned counts")
     if build.problems:
         return build.finish(None)
@@ -234,7 +234,7 @@ def _from_csv(text: str, file: str) -> Targets:
             continue
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
             build.error(f"the row has {len(row)} cells but the header has {len(header)}", number,
-                        code="targets-row")
+                        code=ProblemCode.TARGETS_ROW)
             continue
         cells = row + [""] * (len(header) - len(row))
         counts: dict[int, int] = {}
@@ -253,7 +253,7 @@ def _from_csv(text: str, file: str) -> Targets:
 def _from_yaml(text: str, file: str) -> Targets:
     located, problems = safe_parse_yaml(text, file)
     if located is None or problems:
-        raise DataError(problems or [Problem("cannot read the targets file", file=file, code="targets")])
+        raise DataError(problems or [Problem("cannot read the targets file", file=file, code=ProblemCode.TARGETS)])
     build = _Builder(file)
     data = located.data
     year: str | None = None
@@ -275,7 +275,7 @@ def _from_yaml(text: str, file: str) -> Targets:
             line = _line(located, here)
             if not isinstance(counts, Mapping):
                 build.error(f"the plan of '{group}' must be a mapping such as {{五星: 2, 四星: 5}}", line,
-                            value=counts, code="targets-row")
+                            value=counts, code=ProblemCode.TARGETS_ROW)
                 continue
             parsed = _yaml_counts(build, located, here, counts)
             if parsed is not None:
@@ -286,11 +286,11 @@ def _from_yaml(text: str, file: str) -> Targets:
             line = _line(located, here)
             if not isinstance(row, Mapping):
                 build.error("each row must be a mapping such as {乡镇: 城关镇, 五星: 2}", line, value=row,
-                            code="targets-row")
+                            code=ProblemCode.TARGETS_ROW)
                 continue
             group_key = next((k for k in row if str(k).strip().lower() in GROUP_HEADERS), None)
             if group_key is None:
-                build.error("the row names no group (乡镇/township)", line, code="targets-group")
+                build.error("the row names no group (乡镇/township)", line, code=ProblemCode.TARGETS_GROUP)
                 continue
             rest = {k: v for k, v in row.items() if k != group_key}
             parsed = _yaml_counts(build, located, here, rest)
@@ -298,7 +298,7 @@ def _from_yaml(text: str, file: str) -> Targets:
                 build.add(row[group_key], parsed, line, group_header=str(group_key))
     else:
         build.error("the targets file must map each group to its planned counts", _line(located, path),
-                    code="targets-row")
+                    code=ProblemCode.TARGETS_ROW)
     return build.finish(year)
 
 
@@ -317,12 +317,12 @@ def _yaml_counts(build: _Builder, located: Located, path: tuple[str | int, ...],
             continue
         level = level_of(key)
         if level is None:
-            build.error(f"'{key}' is not a level", line, header=str(key), code="targets-header",
+            build.error(f"'{key}' is not a level", line, header=str(key), code=ProblemCode.TARGETS_HEADER,
                         hint="use 五星, 四星, 三星 (or 5, 4, 3)")
             ok = False
             continue
         if level in parsed:
-            build.error(f"the level {key} is planned twice", line, header=str(key), code="targets-duplicate")
+            build.error(f"the level {key} is planned twice", line, header=str(key), code=ProblemCode.TARGETS_DUPLICATE)
             ok = False
             continue
         number = build.count(value, line, str(key))

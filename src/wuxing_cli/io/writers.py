@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import Problem, UsageError
+from ..errors import Problem, ProblemCode, UsageError
 
 if TYPE_CHECKING:  # polars is imported where frames are handled: `wuxing validate` starts without it
     import polars as pl
@@ -52,13 +52,13 @@ def check_output_path(output: Path, inputs: Sequence[Path]) -> None:
             same = False
         if same or item.resolve() == target:
             raise UsageError([Problem(f"refusing to overwrite the input file '{item}' with the output",
-                                      code="output-is-input", hint="choose another --output path")])
+                                      code=ProblemCode.OUTPUT_IS_INPUT, hint="choose another --output path")])
     parent = target.parent
     if not parent.is_dir():
-        raise UsageError([Problem(f"the output folder '{output.parent}' does not exist", code="output-dir",
+        raise UsageError([Problem(f"the output folder '{output.parent}' does not exist", code=ProblemCode.OUTPUT_DIR,
                                   hint="create it first (mkdir -p) or choose another --output path")])
     if target.is_dir():
-        raise UsageError([Problem(f"the output path '{output}' is a folder", code="output-dir",
+        raise UsageError([Problem(f"the output path '{output}' is a folder", code=ProblemCode.OUTPUT_DIR,
                                   hint="give a file name, e.g. -o result.csv")])
 
 
@@ -133,7 +133,7 @@ def _copied_into(output: Path) -> Iterator[Path]:
 
 
 def _cannot_write(path: Path, exc: OSError) -> UsageError:
-    return UsageError([Problem(f"cannot write '{path}': {exc.strerror or exc}", code="output-write",
+    return UsageError([Problem(f"cannot write '{path}': {exc.strerror or exc}", code=ProblemCode.OUTPUT_WRITE,
                                hint="check that the folder exists and is writable, and that the disk has space")])
 
 

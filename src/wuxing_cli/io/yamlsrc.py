@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import Problem
+from ..errors import Problem, ProblemCode
 from .resources import MAX_CRITERIA_BYTES
 
 MAX_BYTES = MAX_CRITERIA_BYTES
@@ -72,7 +72,7 @@ def _precheck(text: str, file: str) -> list[Problem]:
                     return [
                         Problem(
                             f"the document is nested more than {MAX_DEPTH} levels deep",
-                            file=file, line=line, column=col, code="yaml-too-deep",
+                            file=file, line=line, column=col, code=ProblemCode.YAML_TOO_DEEP,
                             hint="a criteria file needs at most about 8 levels",
                         )
                     ]
@@ -85,16 +85,16 @@ def _precheck(text: str, file: str) -> list[Problem]:
                     return [
                         Problem(
                             f"more than {MAX_ALIASES} YAML aliases (*name); refusing a possible alias bomb",
-                            file=file, line=line, column=col, code="yaml-aliases",
+                            file=file, line=line, column=col, code=ProblemCode.YAML_ALIASES,
                             hint="write the values out instead of repeating anchors",
                         )
                     ]
             if events > MAX_NODES:
-                return [Problem("the document is too large for a criteria file", file=file, code="yaml-too-large")]
+                return [Problem("the document is too large for a criteria file", file=file, code=ProblemCode.YAML_TOO_LARGE)]
     except yaml.MarkedYAMLError as exc:
         return [_yaml_problem(exc, file, text)]
     except yaml.YAMLError as exc:  # pragma: no cover - defensive: every parser error is marked
-        return [Problem(f"cannot parse YAML: {exc}", file=file, code="yaml-syntax")]
+        return [Problem(f"cannot parse YAML: {exc}", file=file, code=ProblemCode.YAML_SYNTAX)]
     return []
 
 
@@ -112,7 +112,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Probl
         # PyYAML >= 6.0.3 (libyaml) stops deep flow collections itself, before our depth check.
         return Problem(
             f"the document is nested more than {MAX_DEPTH} levels deep",
-            file=file, line=line, column=col, code="yaml-too-deep",
+            file=file, line=line, column=col, code=ProblemCode.YAML_TOO_DEEP,
             hint="a criteria file needs at most about 8 levels",
         )
     context = f" ({exc.context.strip()})" if exc.context else ""
@@ -122,7 +122,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Probl
     if "\\t" in problem or "tab" in problem.lower() or "\t" in bad_line[: (col or 0) + 1]:
         hint = "YAML does not allow tab characters for indentation; use spaces"
     return Problem(
-        f"invalid YAML: {problem}{context}", file=file, line=line, column=col, code="yaml-syntax", hint=hint
+        f"invalid YAML: {problem}{context}", file=file, line=line, column=col, code=ProblemCode.YAML_SYNTAX, hint=hint
     )
 
 
@@ -132,7 +132,7 @@ def parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [
             Problem(
                 f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; a criteria file is a few KB",
-                file=file, code="yaml-too-large",
+                file=file, code=ProblemCode.YAML_TOO_LARGE,
             )
         ]
     problems = _precheck(text, file)
@@ -143,9 +143,9 @@ def parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         return None, [_yaml_problem(exc, file, text)]
     except yaml.YAMLError as exc:  # pragma: no cover
-        return None, [Problem(f"cannot parse YAML: {exc}", file=file, code="yaml-syntax")]
+        return None, [Problem(f"cannot parse YAML: {exc}", file=file, code=ProblemCode.YAML_SYNTAX)]
     if node is None:
-        return None, [Problem("the file is empty", file=file, line=1, column=1, code="yaml-empty")]
+        return None, [Problem("the file is empty", file=file, line=1, column=1, code=ProblemCode.YAML_EMPTY)]
     located = Located(data=None)
     located.values[()] = _mark(node)
     constructor = yaml.SafeLoader("")
@@ -174,13 +174,13 @@ def _build(
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(
                     Problem("YAML merge keys (<<) are not supported", file=file,
-                            line=_mark(key_node)[0], column=_mark(key_node)[1], code="yaml-merge")
+                            line=_mark(key_node)[0], column=_mark(key_node)[1], code=ProblemCode.YAML_MERGE)
                 )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(
                     Problem("a mapping key must be a plain value", file=file,
-                            line=_mark(key_node)[0], column=_mark(key_node)[1], code="yaml-key")
+                            line=_mark(key_node)[0], column=_mark(key_node)[1], code=ProblemCode.YAML_KEY)
                 )
                 continue
             key = constructor.construct_object(key_node, deep=True)
@@ -193,7 +193,7 @@ def _build(
                 problems.append(
                     Problem(
                         f"duplicate key '{key}' (first defined at line {first[0]})",
-                        file=file, line=_mark(key_node)[0], column=_mark(key_node)[1], code="duplicate-key",
+                        file=file, line=_mark(key_node)[0], column=_mark(key_node)[1], code=ProblemCode.DUPLICATE_KEY,
                         hint="each key may appear once; remove or rename one of them",
                     )
                 )
@@ -219,6 +219,6 @@ def safe_parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]
     try:
         return parse_yaml(text, file)
     except _TooLarge:
-        return None, [Problem("the document is too large for a criteria file", file=file, code="yaml-too-large")]
+        return None, [Problem("the document is too large for a criteria file", file=file, code=ProblemCode.YAML_TOO_LARGE)]
     except RecursionError:
-        return None, [Problem("the document is nested too deeply", file=file, code="yaml-too-deep")]
+        return None, [Problem("the document is nested too deeply", file=file, code=ProblemCode.YAML_TOO_DEEP)]

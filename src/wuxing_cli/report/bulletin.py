@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from ..engine.rank import league_table
-from ..engine.score import DEFAULT_NEAR, cap_col, pts_col, star_col, veto_col
-from ..errors import Problem, UsageError
+from ..engine.score import cap_col, pts_col, star_col, veto_col
+from ..errors import Problem, ProblemCode, UsageError
+from ..models.contract import DEFAULT_NEAR
 from ..models.criteria import Criteria, Indicator, Star
 from .labels import Lang
 
 if TYPE_CHECKING:
     from ..io.targets import Targets
-    from ..pipeline import ScoreRun
+    from ..pipeline.score import ScoreRun
 
 VIEW_SCHEMA = 1
 LIST_LIMIT = 500            # branch lists longer than this are cut, with a note
@@ -1956,7 +1957,7 @@ def render_bulletin(view: Mapping[str, Any], fmt: Format = "md", template: str |
     from markupsafe import Markup
 
     if fmt not in ("md", "html"):
-        raise UsageError([Problem(f"unknown bulletin format '{fmt}'", code="format", hint="use md or html")])
+        raise UsageError([Problem(f"unknown bulletin format '{fmt}'", code=ProblemCode.FORMAT, hint="use md or html")])
     context: dict[str, Any] = dict(view)
     if lang is not None:
         context["lang"] = Lang(str(lang)).value
@@ -1972,20 +1973,20 @@ def render_bulletin(view: Mapping[str, Any], fmt: Format = "md", template: str |
     except TemplateSyntaxError as exc:
         where = template_name if template is not None else f"bulletin.{fmt}"
         raise UsageError([Problem(f"template syntax error: {exc.message}", file=where, line=exc.lineno,
-                                  code="template-syntax")]) from None
+                                  code=ProblemCode.TEMPLATE_SYNTAX)]) from None
     except SecurityError as exc:
         raise UsageError([Problem(f"the template tried something unsafe: {exc}", file=template_name,
-                                  code="template-unsafe",
+                                  code=ProblemCode.TEMPLATE_UNSAFE,
                                   hint="templates may only read the bulletin data (see the bundled templates)")]
                          ) from None
     except UndefinedError as exc:
         raise UsageError([Problem(f"the template uses an unknown name: {exc.message}", file=template_name,
-                                  code="template-undefined",
+                                  code=ProblemCode.TEMPLATE_UNDEFINED,
                                   hint="the data has: " + ", ".join(sorted(context)))]) from None
     except TemplateError as exc:
-        raise UsageError([Problem(f"the template failed: {exc}", file=template_name, code="template")]) from None
+        raise UsageError([Problem(f"the template failed: {exc}", file=template_name, code=ProblemCode.TEMPLATE)]) from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         if template is None:
             raise
         raise UsageError([Problem(f"the template failed: {type(exc).__name__}: {exc}", file=template_name,
-                                  code="template")]) from None
+                                  code=ProblemCode.TEMPLATE)]) from None

@@ -12,7 +12,7 @@ import polars as pl
 
 from ..engine import history as hist
 from ..engine.score import star_col
-from ..timeline import History
+from ..pipeline.history import History
 from .grid import Doc, Line
 from .labels import Lang, level_label
 from .tabular import grid_table, markdown_table, num

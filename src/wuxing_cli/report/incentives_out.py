@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ..errors import ProblemCode
 from ..incentives import IncentiveResult, RuleInfo
 from ..models.incentives import Per, RuleType
 from .history_out import by_label
@@ -252,7 +253,7 @@ def groups_frame(result: IncentiveResult) -> pl.DataFrame:
     if result.groups is None:
         from ..errors import Problem, UsageError
 
-        raise UsageError([Problem("--rows groups needs --by", code="usage")])
+        raise UsageError([Problem("--rows groups needs --by", code=ProblemCode.USAGE)])
     return result.groups
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from .models.criteria import (
+from ..models.criteria import (
     BandsRule,
     BooleanRule,
     CategoryRule,

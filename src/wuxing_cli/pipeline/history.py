@@ -9,14 +9,14 @@ from pathlib import Path
 
 import polars as pl
 
-from .engine import history as hist
-from .engine.score import DEFAULT_NEAR
-from .errors import DataError, Problem, UsageError
-from .io.criteria_loader import load_criteria_set
-from .io.table import RESERVED_HEADERS, Assessment, header_key, load_assessment, read_raw
-from .models.criteria import Criteria
-from .periods import ACCEPTED_FORMS, Period, find_period_in, order_periods, try_parse_period
-from .pipeline import LoadOptions, ScoreRun, criteria_names, score_assessment
+from ..engine import history as hist
+from ..errors import DataError, Problem, ProblemCode, UsageError
+from ..io.criteria_loader import load_criteria_set
+from ..io.table import Assessment, load_assessment, read_raw
+from ..models.contract import DEFAULT_NEAR, RESERVED_HEADERS, header_key
+from ..models.criteria import Criteria
+from ..models.periods import ACCEPTED_FORMS, Period, find_period_in, order_periods, try_parse_period
+from .score import LoadOptions, ScoreRun, criteria_names, score_assessment
 
 DATA_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".ods"})
 
@@ -81,14 +81,14 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
                            and not p.name.startswith((".", "~$")))
             if not found:
                 raise UsageError([Problem("the folder holds no data files (.csv, .xlsx)", file=str(path),
-                                          code="usage")])
+                                          code=ProblemCode.USAGE)])
             out.extend(found)
         elif not path.exists():
-            raise UsageError([Problem("no such file or folder", file=str(path), code="usage")])
+            raise UsageError([Problem("no such file or folder", file=str(path), code=ProblemCode.USAGE)])
         else:
             out.append(path)
     if not out:
-        raise UsageError([Problem("give the files of at least one period", code="usage")])
+        raise UsageError([Problem("give the files of at least one period", code=ProblemCode.USAGE)])
     unique: dict[Path, Path] = {}
     for path in out:  # the same file named twice (e.g. the bulletin's DATA inside a --history folder)
         unique.setdefault(path.resolve(), path)
@@ -107,7 +107,7 @@ def _file_periods(path: Path, options: LoadOptions) -> list[str]:
 
 
 def _is_multi_period(exc: UsageError) -> bool:
-    return any(p.code == "period" and (p.hint or "").startswith("pick one") for p in exc.problems)
+    return any(p.code == ProblemCode.PERIOD_SEVERAL for p in exc.problems)
 
 
 def load_history(
@@ -157,7 +157,7 @@ def load_history(
             if found is None:
                 problems.append(Problem(
                     "cannot tell which period this file is: it has no period column and its name names no period",
-                    file=str(path), code="period",
+                    file=str(path), code=ProblemCode.PERIOD,
                     hint="add a 期间 column, or put the period in the file name (e.g. county-2025-Q1.csv)"))
                 continue
             period = found
@@ -171,7 +171,7 @@ def load_history(
         if other is not None:
             problems.append(Problem(
                 f"period {source.period} is given twice: in {other.path} ({other.period}) and in "
-                f"{source.path} ({source.period})", file=str(source.path), code="period-twice",
+                f"{source.path} ({source.period})", file=str(source.path), code=ProblemCode.PERIOD_TWICE,
                 hint="give each period once (a folder must not hold both the quarterly files and a combined file)"))
         else:
             by_period[source.period] = source
@@ -180,7 +180,7 @@ def load_history(
 
     ordered = order_periods([s.period for s, _ in loaded])
     position = {p: i for i, p in enumerate(ordered.periods)}
-    warnings = [Problem(note, severity="warning", code="periods") for note in ordered.notes()]
+    warnings = [Problem(note, severity="warning", code=ProblemCode.PERIODS) for note in ordered.notes()]
     frames: list[pl.DataFrame] = []
     runs: list[ScoreRun] = []
     for source, preloaded in sorted(loaded, key=lambda item: position[item[0].period]):
@@ -196,10 +196,10 @@ def load_history(
             continue
         runs.append(run)
         # a single period's "tenure not checked" warning does not apply: the series applies tenure
-        warnings.extend(w for w in run.warnings if w.code != "tenure-unchecked")
+        warnings.extend(w for w in run.warnings if w.code != ProblemCode.TENURE_UNCHECKED)
         if assessment.rejected:
             warnings.append(Problem(f"{len(assessment.rejected)} invalid row(s) rejected (--skip-invalid)",
-                                    file=str(source.path), severity="warning", code="rejected"))
+                                    file=str(source.path), severity="warning", code=ProblemCode.REJECTED))
         label = str(source.period)
         frame = run.frame.select([c for c in run.frame.columns if not c.startswith("pts:")])
         frames.append(frame.with_columns(pl.lit(label).alias("period"),
@@ -223,7 +223,7 @@ def _parse(label: str) -> Period:
 
 def _unrecognised(path: Path, labels: Sequence[str]) -> list[Problem]:
     return [Problem(f"'{label}' is not a recognised period", file=str(path), header="期间", value=label,
-                    code="period-label", hint=f"write periods as {ACCEPTED_FORMS}") for label in labels]
+                    code=ProblemCode.PERIOD_LABEL, hint=f"write periods as {ACCEPTED_FORMS}") for label in labels]
 
 
 def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteria]:

@@ -10,12 +10,13 @@ from typing import Literal, TypeVar, cast
 
 import polars as pl
 
-from .engine.score import DEFAULT_NEAR, result_columns, score
-from .errors import DataError, Problem, WuxingError
-from .io.criteria_loader import load_criteria_set
-from .io.resources import DEFAULT_CRITERIA
-from .io.table import Assessment, load_assessment
-from .models.criteria import Criteria
+from ..engine.score import result_columns, score
+from ..errors import DataError, Problem, ProblemCode, WuxingError
+from ..io.criteria_loader import load_criteria_set
+from ..io.resources import DEFAULT_CRITERIA
+from ..io.table import Assessment, load_assessment
+from ..models.contract import DEFAULT_NEAR
+from ..models.criteria import Criteria
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def score_assessment(
     frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by, columns=columns,
                   order=order)
     used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)] or list(criteria)
-    from .engine.history import unchecked_tenure_warnings
+    from ..engine.history import unchecked_tenure_warnings
 
     warnings = list(data.warnings) + unchecked_tenure_warnings(frame, used, file=data.path)
     return ScoreRun(criteria=used, data=data, frame=frame, near=near, by=by, warnings=warnings, ordered=order)
@@ -158,12 +159,12 @@ def _all_rejected(data: Assessment, limit: int = 200) -> list[Problem]:
     """``--skip-invalid`` rejected every row: list them (as the run without it would) and stop, exit 1."""
     problems = [
         Problem((f"row of branch '{row.branch_id}' rejected: " if row.branch_id else "row rejected: ")
-                + "; ".join(row.reasons), file=data.path, line=row.line, code="rejected")
+                + "; ".join(row.reasons), file=data.path, line=row.line, code=ProblemCode.REJECTED)
         for row in data.rejected[:limit]
     ]
     if len(data.rejected) > limit:
         problems.append(Problem(f"… and {len(data.rejected) - limit} more rejected rows", file=data.path,
-                                code="more"))
+                                code=ProblemCode.MORE, count=len(data.rejected) - limit))
     problems.append(Problem(f"all {data.rows_read} rows were rejected, so there is nothing to score",
-                            file=data.path, code="all-rejected", hint="fix the cells listed above"))
+                            file=data.path, code=ProblemCode.ALL_REJECTED, hint="fix the cells listed above"))
     return problems

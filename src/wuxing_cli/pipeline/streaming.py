@@ -23,26 +23,25 @@ import contextlib
 import dataclasses
 import io
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
 
-from .engine.rank import rank_branches
-from .engine.score import DEFAULT_NEAR, stack_scores, star_col
-from .errors import DataError, Problem, UsageError, WuxingError
-from .io import table
-from .io.table import LINE, Assessment, LoadedPart, Rejected
-from .models.criteria import Criteria
-from .pipeline import LoadOptions, ScoreRun
+from ..engine.rank import rank_branches
+from ..engine.score import stack_scores, star_col
+from ..errors import DataError, Problem, ProblemCode, UsageError, WuxingError
+from ..io import table
+from ..io.table import Assessment, LoadedPart, Rejected
+from ..models.contract import DEFAULT_NEAR, LINE, header_key
+from ..models.criteria import Criteria
+from .score import LoadOptions, ScoreRun
 
 #: Rows a slice holds (a slice may hold more when a quoted cell spans lines); the environment
 #: variable WUXING_SLICE_ROWS overrides it.
 BATCH_ROWS = 50_000
 
-_MORE = re.compile(r"… and (\d+) more")
 OPTIONAL = ("county", "township", "branch_type", "period")  # as wuxing_cli.report.score_out
 
 
@@ -67,7 +66,7 @@ def score_streaming(
     with tempfile.TemporaryDirectory(prefix="wuxing-slices-") as tmp:
         slices = _slices(data, options.encoding, batch_rows, Path(tmp))
         if slices is None:  # not sliceable (Excel): read it whole
-            from .pipeline import run_score
+            from .score import run_score
 
             run = run_score(data, list(criteria), options, near=near, by=by, columns=columns)
             frame = run.frame
@@ -152,8 +151,8 @@ class Streamed:
 
 def _csv(frame: pl.DataFrame, *, header: bool) -> bytes:
     """``csv_bytes`` of one piece of a table (with or without the header line)."""
-    from .io.writers import neutralise
-    from .report.tabular import _stringify_lists
+    from ..io.writers import neutralise
+    from ..report.tabular import _stringify_lists
 
     buffer = io.BytesIO()
     _stringify_lists(neutralise(frame)).write_csv(buffer, include_header=header, float_precision=None)
@@ -318,9 +317,8 @@ def _score_slices(
             # the normal path stops at those, before checking cells.
             for p in exc.problems:
                 p = _renamed(p, part.path, name)
-                if p.code == "more":
-                    found = _MORE.search(p.message)
-                    read_total += int(found.group(1)) if found else 0
+                if p.code == ProblemCode.MORE:
+                    read_total += p.count or 0
                 elif (p.code, p.message, p.header) not in seen:
                     seen.add((p.code, p.message, p.header))
                     header_errors.append(p)
@@ -342,7 +340,7 @@ def _score_slices(
         errors.extend(_renamed(p, part.path, name) for p in loaded.problems)
         error_total += loaded.problem_total
         for p in loaded.warnings:
-            if p.code == "missing-value":
+            if p.code == ProblemCode.MISSING_VALUE:
                 continue  # counted over all slices below
             p = _renamed(p, part.path, name)
             warnings.setdefault((p.code, p.message, p.header), p)
@@ -377,10 +375,10 @@ def _score_slices(
         raise DataError(table._capped(dupes + errors, total + error_total, name))
     if not keys:
         if rejected:
-            from .pipeline import _all_rejected
+            from .score import _all_rejected
 
             raise DataError(_all_rejected(Assessment(name, encoding, [], rows_read, [], None, rejected=rejected)))
-        raise DataError([Problem("no data rows below the header", file=name, code="no-data")])
+        raise DataError([Problem("no data rows below the header", file=name, code=ProblemCode.NO_DATA)])
 
     # The rank of every branch, from its key alone (as the normal run ranks the whole frame).
     ranked_keys = (
@@ -400,7 +398,7 @@ def _score_slices(
     ):
         notes.append(table.missing_value_warning(name, header, fid, crit_id, count, lines))
     if tenure:
-        from .engine.history import unchecked_tenure_warnings
+        from ..engine.history import unchecked_tenure_warnings
 
         notes += unchecked_tenure_warnings(pl.concat(tenure, how="diagonal_relaxed"), chosen, file=name)
     parts = [dataclasses.replace(p, frame=p.frame.clear()) for p in used.values()]
@@ -446,10 +444,10 @@ def _check_periods(periods: list[str], period: str | None, name: str) -> None:
     """The whole file's period rules (a slice sees only its own periods)."""
     if period is None and len(periods) > 1:
         raise UsageError([Problem(f"the file holds {len(periods)} periods: {', '.join(periods)}", file=name,
-                                  hint="pick one with --period", code="period")])
-    if period is not None and periods and table.header_key(period) not in {table.header_key(p) for p in periods}:
+                                  hint="pick one with --period", code=ProblemCode.PERIOD_SEVERAL)])
+    if period is not None and periods and header_key(period) not in {header_key(p) for p in periods}:
         raise UsageError([Problem(f"no rows for period '{period}'; periods in the file: {', '.join(periods)}",
-                                  file=name, code="period")])
+                                  file=name, code=ProblemCode.PERIOD_ABSENT)])
 
 
 __all__ = ["BATCH_ROWS", "Streamed", "score_streaming"]

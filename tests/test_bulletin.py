@@ -20,7 +20,8 @@ from bulletin_data import CURRENT_ROWS, HEADER, PREVIOUS_ROWS, csv_text, write_f
 from wuxing_cli.cli import app
 from wuxing_cli.errors import DataError, UsageError
 from wuxing_cli.io.targets import level_of, load_targets
-from wuxing_cli.pipeline.score import LoadOptions, ScoreRun, run_score
+from wuxing_cli.models.results import ScoreRun
+from wuxing_cli.pipeline.score import LoadOptions, run_score
 from wuxing_cli.report import svg
 from wuxing_cli.report.bulletin import (
     build_bulletin,

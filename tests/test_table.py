@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
 from wuxing_cli.io.cells import normalize_text
-from wuxing_cli.io.table import Assessment, check_headers, load_assessment, read_raw
+from wuxing_cli.io.table import check_headers, load_assessment, read_raw
 from wuxing_cli.models.contract import LINE, MAX_LISTED, RESERVED, RESERVED_HEADERS, header_key
 from wuxing_cli.models.criteria import Criteria
+from wuxing_cli.models.results import Assessment
 
 ASSETS = Path(__file__).parent / "assets" / "data"
 

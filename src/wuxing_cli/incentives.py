@@ -31,7 +31,7 @@ from .models.contract import BRANCH_TYPE_ALIASES, LINE, RESERVED_HEADERS, header
 from .models.criteria import DEFAULT_LEVELS, Criteria
 from .models.incentives import IncentiveRule, IncentiveRules, Per, RuleType
 from .models.periods import Period, PeriodKind, find_period_in, try_parse_period
-from .pipeline.score import ScoreRun
+from .models.results import ScoreRun
 
 FEN = Decimal("0.01")
 MONEY = pl.Decimal(38, 2)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from ..pipeline.score import ScoreRun
+    from ..models.results import ScoreRun
 
 
 class RankFormat(StrEnum):

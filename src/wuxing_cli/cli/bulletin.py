@@ -31,7 +31,7 @@ from .common import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..pipeline.score import ScoreRun
+    from ..models.results import ScoreRun
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
 

@@ -9,7 +9,7 @@ import difflib
 import functools
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +26,7 @@ from wuxing_cli.models.contract import (
     header_key,
 )
 from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
+from wuxing_cli.models.results import Assessment, LoadedPart, Rejected
 
 from ..models.contract import STRIP_CHARS
 from .cells import EMPTY, describe_reason, needs_normalizing_pattern, normalize_expr, parse_cell, value_expr
@@ -107,43 +108,6 @@ class RawTable:
         names = [c for c in self.frame.columns if c != LINE]
         frame = self.frame.select(pl.col(LINE), *(self.text(c) for c in names))
         return RawTable(self.path, self.headers, frame, self.encoding, self.header_line)
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A data row left out by ``skip_invalid``, with every reason."""
-
-    line: int
-    branch_id: str | None
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LoadedPart:
-    """The rows of one criteria: LINE, the RESERVED columns, then one typed column per input field."""
-
-    criteria: Criteria
-    frame: pl.DataFrame
-    headers: dict[str, str]  # field id -> header found in the file
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A loaded, validated assessment file."""
-
-    path: str
-    encoding: str
-    parts: list[LoadedPart]
-    rows_read: int
-    periods: list[str]
-    period: str | None
-    warnings: list[Problem] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    ids: pl.DataFrame | None = None  # with ``partial``: LINE and branch_id of every row read
-    id_header: str = ""  # the header of the branch id column
-    problems: list[Problem] = field(default_factory=list)  # with ``partial``: bad cells (not raised;
-    # with ``skip_invalid`` their rows are also in ``rejected``)
-    problem_total: int = 0  # how many bad cells, listed or not
 
 
 # --------------------------------------------------------------------------------------------

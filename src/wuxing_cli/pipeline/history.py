@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -12,63 +11,14 @@ import polars as pl
 from ..engine import history as hist
 from ..errors import DataError, Problem, ProblemCode, UsageError
 from ..io.criteria_loader import load_criteria_set
-from ..io.table import Assessment, load_assessment, read_raw
+from ..io.table import load_assessment, read_raw
 from ..models.contract import DEFAULT_NEAR, RESERVED_HEADERS, header_key
 from ..models.criteria import Criteria
 from ..models.periods import ACCEPTED_FORMS, Period, find_period_in, order_periods, try_parse_period
-from .score import LoadOptions, ScoreRun, criteria_names, score_assessment
+from ..models.results import Assessment, History, ScoreRun, Source
+from .score import LoadOptions, criteria_names, score_assessment
 
 DATA_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".ods"})
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where one period's rows come from: a file, and the ``--period`` to pick it when it holds several."""
-
-    path: Path
-    period: Period
-    pick: str | None  # the period label to select in the file, None when the file holds one period
-
-
-@dataclass(frozen=True)
-class History:
-    """Every period of a series, scored, in chronological order, stacked in ``long`` (tenure applied)."""
-
-    criteria: list[Criteria]
-    periods: list[Period]
-    sources: list[Source]
-    long: pl.DataFrame
-    warnings: list[Problem] = field(default_factory=list)
-    near: float = DEFAULT_NEAR
-
-    @property
-    def labels(self) -> list[str]:
-        return [str(p) for p in self.periods]
-
-    @property
-    def stars(self) -> list[str]:
-        return hist.star_ids(self.criteria)
-
-    def star_name(self, star_id: str) -> str:
-        for crit in self.criteria:
-            for star in crit.stars:
-                if star.id == star_id:
-                    return star.name
-        return star_id
-
-    def branches(self) -> pl.DataFrame:
-        """Per branch and period, with changes and streaks (:func:`engine.history.branch_history`)."""
-        return hist.branch_history(self.long, self.stars)
-
-    def summary(self) -> pl.DataFrame:
-        """Per branch (:func:`engine.history.branch_summary`)."""
-        return hist.branch_summary(self.branches(), self.labels, self.stars)
-
-    def groups(self, by: str) -> pl.DataFrame:
-        return hist.group_history(self.long, by, self.labels)
-
-    def at_risk(self, margin: float = hist.DEFAULT_MARGIN) -> pl.DataFrame:
-        return hist.at_risk(self.long, self.criteria, margin=margin)
 
 
 def expand_inputs(paths: Sequence[Path]) -> list[Path]:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, cast
-
-import polars as pl
 
 from ..engine.score import result_columns, score
 from ..errors import DataError, Problem, ProblemCode, WuxingError
 from ..io.criteria_loader import load_criteria_set
 from ..io.resources import DEFAULT_CRITERIA
-from ..io.table import Assessment, load_assessment
+from ..io.table import load_assessment
 from ..models.contract import DEFAULT_NEAR
 from ..models.criteria import Criteria
+from ..models.results import Assessment, ScoreRun
 
 
 @dataclass(frozen=True)
@@ -28,31 +27,6 @@ class LoadOptions:
     period: str | None = None
     strict: bool = False
     skip_invalid: bool = False
-
-
-@dataclass(frozen=True)
-class ScoreRun:
-    """Everything one scored file produced: criteria, the loaded data and the ranked result frame
-    (in rank order, unless ``ordered`` is False: then in the file's order, for reports that only
-    aggregate and sort what they list themselves)."""
-
-    criteria: list[Criteria]
-    data: Assessment
-    frame: pl.DataFrame
-    near: float = DEFAULT_NEAR
-    by: str | None = None
-    warnings: list[Problem] = field(default_factory=list)
-    ordered: bool = True
-
-    @property
-    def period(self) -> str | None:
-        return self.data.period
-
-    def criteria_for(self, criteria_id: str) -> Criteria:
-        for c in self.criteria:
-            if c.id == criteria_id:
-                return c
-        raise KeyError(criteria_id)
 
 
 def criteria_names(given: Sequence[str] | None) -> list[str]:

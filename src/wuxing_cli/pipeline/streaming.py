@@ -33,10 +33,10 @@ from ..engine.rank import rank_branches
 from ..engine.score import stack_scores, star_col
 from ..errors import DataError, Problem, ProblemCode, UsageError, WuxingError
 from ..io import table
-from ..io.table import Assessment, LoadedPart, Rejected
 from ..models.contract import DEFAULT_NEAR, LINE, header_key
 from ..models.criteria import Criteria
-from .score import LoadOptions, ScoreRun
+from ..models.results import Assessment, LoadedPart, Rejected, ScoreRun
+from .score import LoadOptions
 
 #: Rows a slice holds (a slice may hold more when a quoted cell spans lines); the environment
 #: variable WUXING_SLICE_ROWS overrides it.

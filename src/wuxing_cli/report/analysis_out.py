@@ -16,7 +16,7 @@ import polars as pl
 from ..engine import compare
 from ..engine.explain import BranchExplanation, Plan, StarExplanation, rule_text, value_text
 from ..engine.rank import MAX_LEVEL, Metric, league_table
-from ..pipeline.score import ScoreRun
+from ..models.results import ScoreRun
 from . import score_out
 from .grid import Column, Doc, Grid, Line
 from .labels import Lang, level_label, star_marks

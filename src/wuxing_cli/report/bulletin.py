@@ -30,7 +30,7 @@ from .labels import Lang
 
 if TYPE_CHECKING:
     from ..io.targets import Targets
-    from ..pipeline.score import ScoreRun
+    from ..models.results import ScoreRun
 
 VIEW_SCHEMA = 1
 LIST_LIMIT = 500            # branch lists longer than this are cut, with a note

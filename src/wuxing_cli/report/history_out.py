@@ -12,7 +12,7 @@ import polars as pl
 
 from ..engine import history as hist
 from ..engine.score import star_col
-from ..pipeline.history import History
+from ..models.results import History
 from .grid import Doc, Line
 from .labels import Lang, level_label
 from .tabular import grid_table, markdown_table, num
@@ -141,12 +141,12 @@ class HistoryReport:
 
 
 def build_history(history: History, *, by: str | None = None, margin: float = hist.DEFAULT_MARGIN) -> HistoryReport:
-    series = history.branches()
+    series = hist.branch_history(history.long, history.stars)
     summary = hist.branch_summary(series, history.labels, history.stars)
-    risk = history.at_risk(margin)
+    risk = hist.at_risk(history.long, history.criteria, margin=margin)
     groups = gsum = None
     if by is not None:
-        groups = history.groups(by)
+        groups = hist.group_history(history.long, by, history.labels)
         gsum = hist.group_summary(groups, len(history.labels))
         if gsum.height:
             counts = (risk.with_columns(pl.col(by).cast(pl.String).fill_null("").alias("group"))

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from ..engine.score import star_col
-from ..pipeline.score import ScoreRun
+from ..models.results import ScoreRun
 from .grid import Doc
 from .labels import Lang, label, level_label, star_marks
 from .tabular import grid_table, markdown_table, num

@@ -82,7 +82,7 @@ def child(step: str, args: list[str]) -> None:
         from wuxing_cli.engine.score import result_columns
         from wuxing_cli.io.criteria_loader import load_criteria_set
         from wuxing_cli.pipeline.score import run_score
-        from wuxing_cli.report.score_out import score_frame
+        from wuxing_cli.report.score import score_frame
         from wuxing_cli.report.tabular import csv_bytes, parquet_write
 
         src, out, fmt, criteria = args[0], args[1], args[2], args[3]
@@ -96,8 +96,8 @@ def child(step: str, args: list[str]) -> None:
     elif step == "generate":
         import polars as pl
 
+        from wuxing_cli.devtools.synth.table import synthesize, write_table
         from wuxing_cli.io.criteria_loader import load_criteria_set
-        from wuxing_cli.devtools.synth import synthesize, write_table
 
         criteria, n, seed, stem = args[0], int(args[1]), int(args[2]), args[3]
         t0 = time.perf_counter()

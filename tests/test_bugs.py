@@ -130,6 +130,27 @@ def test_every_command_goes_through_the_error_funnel() -> None:
         assert callback.__code__ is funnel, f"{callback.__name__} is not wrapped by @guarded"
 
 
+def test_only_the_funnel_sets_exit_codes() -> None:
+    """No command exits by itself: ``sys.exit`` and ``typer.Exit(code)`` appear only in the funnel
+    (``guarded``) and the entry point's net (``main``); ``--version`` exits with no code."""
+    import ast
+
+    allowed = {("common.py", "guarded"), ("__init__.py", "main")}
+    found = []
+    for path in sorted((SRC / "wuxing_cli" / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for top in tree.body:
+            name = getattr(top, "name", "")
+            if (path.name, name) in allowed:
+                continue
+            for node in ast.walk(top):
+                if isinstance(node, ast.Call):
+                    called = ast.unparse(node.func)
+                    if called == "sys.exit" or (called == "typer.Exit" and (node.args or node.keywords)):
+                        found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, found
+
+
 SUBPROCESS = textwrap.dedent(
     """
     import sys

@@ -9,6 +9,7 @@ import pytest
 
 from wuxing_cli.pipeline.score import run_score
 from wuxing_cli.report import bulletin
+from wuxing_cli.report.bulletin import view
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +27,7 @@ def test_cut_lists_are_the_head_of_the_full_lists(runs: tuple[Any, Any], monkeyp
     q4, q3 = runs
     full = bulletin.build_bulletin(q4, q3, by="township", lang=lang)
     limit = 4
-    monkeypatch.setattr(bulletin, "LIST_LIMIT", limit)
+    monkeypatch.setattr(view, "LIST_LIMIT", limit)
     cut = bulletin.build_bulletin(q4, q3, by="township", lang=lang)
     lists = [("movement", "up"), ("movement", "down"), ("movement", "swapped"), ("vetoes", "events"),
              ("vetoes", "caps"), ("near_misses", "branches")]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from wuxing_cli import __version__
-from wuxing_cli.devtools.synth import synthesize
+from wuxing_cli.devtools.synth.table import synthesize
 from wuxing_cli.io.criteria_loader import load_criteria
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -133,7 +133,8 @@ def test_import_of_the_cli_does_not_import_heavy_modules() -> None:
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
 
 
-@pytest.mark.parametrize("args", [["--help"], ["score", "--help"], ["validate", "rural"]])
+@pytest.mark.parametrize("args", [["--help"], ["score", "--help"], ["validate", "rural"],
+                                  ["validate", "rural", "community"]])
 def test_help_and_validate_do_not_import_polars(args: list[str]) -> None:
     code = (
         "import sys\n"

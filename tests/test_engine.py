@@ -7,6 +7,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+from wuxing_cli.engine.award import earned, level, star_count, with_awarded
+from wuxing_cli.engine.compile import condition_fields, referenced_fields
 from wuxing_cli.engine.rank import Metric, league_table, rank_branches
 from wuxing_cli.engine.score import score, score_lazy
 from wuxing_cli.models.criteria import Criteria
@@ -166,6 +168,32 @@ def test_derived_field_division_by_zero_is_missing() -> None:
     out = score_lazy(c, star_frame(done=[95, 10, 5], households=[100, 0, None])).collect()
     assert out["pts:s:r"].to_list() == [10, 0, 0]
     assert out["missing"].to_list() == ["", "rate", "households;rate"]
+
+
+def test_condition_and_referenced_fields_read_through_derived_fields() -> None:
+    c = make_criteria(
+        fields={"x": NUM, "done": {"type": "integer"}, "homes": {"type": "integer"}, "unused": NUM,
+                "rate": {"type": "percent", "expr": "done / homes * 100"},
+                "risky": {"type": "boolean", "expr": "rate < 50"}},
+        caps=[{"id": "low", "name": "低", "when": "risky", "max_stars": 0}],
+    )
+    assert condition_fields(c) == ["done", "homes", "rate", "risky"]
+    assert referenced_fields(c) == ["x", "done", "homes", "rate", "risky"]
+
+
+def test_award_rule_with_a_narrower_earned_and_caps() -> None:
+    """The award rule as history uses it: what counts as earned is given, requires and caps follow."""
+    c = capstone_criteria(caps=[{"id": "gang", "name": "涉黑", "when": "gang > 0", "max_stars": 1}])
+    frame = pl.DataFrame({"a:earned": [True, True, True], "b:earned": [True, True, True],
+                          "cap:earned": [True, True, True], "cap:gang": [False, False, True]})
+    blocked = {"b"}
+    out = with_awarded(frame, c, lambda s: pl.lit(s.id not in blocked) & earned(s))
+    out = out.with_columns(star_count(c).alias("stars")).with_columns(level(c).alias("level"))
+    assert out["b:awarded"].to_list() == [False] * 3
+    assert out["cap:awarded"].to_list() == [False] * 3  # requires b
+    assert out["stars"].to_list() == [1, 1, 1]
+    assert out["level"].to_list() == ["一星"] * 3
+    assert with_awarded(frame, c).with_columns(star_count(c).alias("stars"))["stars"].to_list() == [3, 3, 1]
 
 
 def test_total_points_and_level_labels_from_criteria() -> None:

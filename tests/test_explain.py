@@ -7,17 +7,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-from wuxing_cli.engine.explain import (
-    IndicatorResult,
-    best_points,
-    choose_improvements,
-    explain_row,
-    plan_star,
-    rule_text,
-    value_text,
-)
+from wuxing_cli.engine.explain import explain_row
+from wuxing_cli.engine.plan import IndicatorResult, best_points, choose_improvements, plan_star
 from wuxing_cli.engine.score import score
 from wuxing_cli.models.criteria import Criteria, FieldSpec, Indicator
+from wuxing_cli.report.rule_text import rule_text, value_text
 
 
 def pct_indicator(iid: str, field: str, points: float, **extra: Any) -> dict[str, Any]:

@@ -20,8 +20,11 @@ from typer.testing import CliRunner
 
 import wuxing_cli.cli.forms  # noqa: F401  (registers template, merge and init on the app)
 from wuxing_cli.cli import app
-from wuxing_cli.devtools.synth import synthesize
-from wuxing_cli.forms import build_form, field_uses, merge_files, write_form_xlsx
+from wuxing_cli.devtools.synth.table import synthesize
+from wuxing_cli.forms.layout import build_form
+from wuxing_cli.forms.merge import merge_files
+from wuxing_cli.forms.uses import field_uses
+from wuxing_cli.forms.xlsx import write_form_xlsx
 from wuxing_cli.io.criteria_loader import load_criteria
 from wuxing_cli.models.criteria import FieldType
 from wuxing_cli.pipeline.score import run_score
@@ -372,7 +375,7 @@ def test_merge_library_result_and_usage_errors(tmp_path: Path, rural) -> None:  
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, stderr = run("merge", empty, "-c", "rural")
-    assert code == 2 and "no .csv or .xlsx files" in stderr
+    assert code == 2 and "the folder holds no data files" in stderr
     code, _, stderr = run("merge", tmp_path / "a.csv", "-c", "rural", "-o", tmp_path / "a.csv")
     assert code == 2 and "overwrite" in stderr
     # merging into a file inside the folder being merged does not read the output back

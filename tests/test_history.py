@@ -19,7 +19,7 @@ from wuxing_cli.errors import DataError
 from wuxing_cli.io.criteria_loader import check_criteria_text
 from wuxing_cli.models.criteria import Criteria
 from wuxing_cli.pipeline.history import load_history
-from wuxing_cli.report.history_out import sparkline
+from wuxing_cli.report.history import sparkline
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

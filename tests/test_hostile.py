@@ -151,9 +151,14 @@ def test_many_long_lines_within_the_limit_are_fine_and_fast(tmp_path: Path) -> N
 def _shadow_builtins(monkeypatch: pytest.MonkeyPatch, replacement: object) -> None:
     """Make eval/exec/compile/__import__-by-name fail inside the expression modules (module globals shadow
     builtins for the code of that module only, so pytest itself is unaffected)."""
+    import importlib
+    import pkgutil
+
     from wuxing_cli.engine import compile as engine_compile
 
-    for module in (ex, engine_compile):
+    expr_modules = [importlib.import_module(f"{ex.__name__}.{m.name}") for m in pkgutil.iter_modules(ex.__path__)]
+    assert expr_modules  # every module of the expression package, not only its __init__
+    for module in (ex, *expr_modules, engine_compile):
         for name in ("eval", "exec", "compile"):
             assert not hasattr(module, name) or getattr(module, name) is getattr(builtins, name)
             monkeypatch.setattr(module, name, replacement, raising=False)

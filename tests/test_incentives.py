@@ -13,17 +13,10 @@ from typer.testing import CliRunner
 
 import wuxing_cli.cli.history  # noqa: F401  (registers the commands)
 from wuxing_cli.cli import app
+from wuxing_cli.engine.incentives import money, scale_to_budget, to_fen
 from wuxing_cli.errors import DataError
-from wuxing_cli.incentives import (
-    IncentivesError,
-    check_rules_text,
-    compute_incentives,
-    load_people,
-    load_rules,
-    money,
-    scale_to_budget,
-    to_fen,
-)
+from wuxing_cli.io.incentive_rules import IncentivesError, check_rules_text, load_people, load_rules
+from wuxing_cli.pipeline.incentives import compute_incentives
 from wuxing_cli.pipeline.score import LoadOptions, run_score
 
 CRITERIA = """\

@@ -630,11 +630,11 @@ _NFKC_ALPHABET = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(_NFKC_ALPHABET, max_size=6), min_size=1, max_size=40))
 def test_the_loader_normalises_a_text_column_as_if_every_cell_were_normalised(cells: list[str]) -> None:
-    """_normalise skips text cells that cannot change (no character NFKC may change, no edge spaces):
+    """normalise skips text cells that cannot change (no character NFKC may change, no edge spaces):
     the result must be what normalising every cell gives."""
-    from wuxing_cli.io.table import _normalise
+    from wuxing_cli.io.raw import normalise
 
     column = pl.Series("名称", cells, dtype=pl.String)
     expected = column.to_frame().select(normalize_expr(pl.col("名称"))).to_series()
-    got, _ = _normalise(pl.DataFrame({"名称": column, "other": ["x"] * len(cells)}), ["名称", "other"])
+    got, _ = normalise(pl.DataFrame({"名称": column, "other": ["x"] * len(cells)}), ["名称", "other"])
     assert got.get_column("名称").to_list() == expected.to_list()

@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 
 from wuxing_cli import expr as ex
-from wuxing_cli.devtools.synth import synthesize, write_table
+from wuxing_cli.devtools.synth.table import synthesize, write_table
 from wuxing_cli.io.cells import normalize_text, parse_cell
 from wuxing_cli.io.criteria_loader import load_criteria_set
 from wuxing_cli.models.criteria import (

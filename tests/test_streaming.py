@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from wuxing_cli.devtools.synth import synthesize, write_table
+from wuxing_cli.devtools.synth.table import synthesize, write_table
 from wuxing_cli.engine.score import result_columns
 from wuxing_cli.errors import WuxingError
 from wuxing_cli.io.criteria_loader import load_criteria_set

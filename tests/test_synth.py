@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import yaml
 
-from wuxing_cli.devtools.synth import RESERVED_HEADERS, synthesize, write_table
+from wuxing_cli.devtools.synth.table import RESERVED_HEADERS, synthesize, write_table
 from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Reading assessment files (wuxing_cli.io.table): encodings, Excel, layout quirks and SPEC §3 rules."""
+"""Reading assessment files (wuxing_cli.io: reader, assessment, headers): encodings, Excel, layout quirks and SPEC §3 rules."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
+from wuxing_cli.io.assessment import load_assessment
 from wuxing_cli.io.cells import normalize_text
-from wuxing_cli.io.table import check_headers, load_assessment, read_raw
+from wuxing_cli.io.headers import check_headers
+from wuxing_cli.io.reader import read_raw
 from wuxing_cli.models.contract import LINE, MAX_LISTED, RESERVED, RESERVED_HEADERS, header_key
 from wuxing_cli.models.criteria import Criteria
 from wuxing_cli.models.results import Assessment

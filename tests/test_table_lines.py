@@ -1,7 +1,7 @@
 """The CSV reader's one-line-a-record shortcut agrees with the text-reading path.
 
 When polars' rows are as many as the lines below the header, the reader takes line numbers from
-the row index and reads back only the short rows (``_one_line_records``). Every file here is read
+the row index and reads back only the short rows (``csv_lines.one_line_records``). Every file here is read
 both ways; the tables, or the problems, must be the same. Also: file names that look like glob
 patterns are read as names.
 """
@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from wuxing_cli.cli import app
 from wuxing_cli.errors import DataError
-from wuxing_cli.io import table
-from wuxing_cli.io.table import read_raw
+from wuxing_cli.io import csv_reader
+from wuxing_cli.io.reader import read_raw
 from wuxing_cli.models.contract import LINE
 
 HEADER = "支部编码,支部名称,得分,备注\n"
@@ -28,9 +28,9 @@ HEADER = "支部编码,支部名称,得分,备注\n"
 def _read(path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patch:
         if not fast:
-            patch.setattr(table, "_one_line_records", lambda *args: None)
+            patch.setattr(csv_reader, "one_line_records", lambda *args: None)
         taken: list[bool] = []
-        real = table._one_line_records
+        real = csv_reader.one_line_records
 
         def spy(*args: object) -> object:
             out = real(*args)  # type: ignore[arg-type]
@@ -38,7 +38,7 @@ def _read(path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
             return out
 
         if fast:
-            patch.setattr(table, "_one_line_records", spy)
+            patch.setattr(csv_reader, "one_line_records", spy)
         try:
             raw = read_raw(path)
         except DataError as exc:

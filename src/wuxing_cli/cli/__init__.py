@@ -38,6 +38,27 @@ def _root(
 from . import analysis, bulletin, core, forms, history, tools  # noqa: E402,F401
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command being run, when its name comes first.
+
+    typer builds every command's options (evaluating their type hints) before it runs one; a command
+    never sees its siblings, so building just the one it runs gives the same parsing, help and errors,
+    and a faster start. Anything else (``--help``, ``--version``, a mistyped command) gets the whole app.
+    """
+    if args:
+        import copy
+
+        from typer.main import get_command_name
+
+        chosen = [c for c in app.registered_commands
+                  if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == args[0]]
+        if chosen:
+            one = copy.copy(app)
+            one.registered_commands = chosen
+            return one
+    return app
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -45,7 +66,7 @@ def main() -> None:
     command runs (option parsing, imports), so that even then a bug is one line, not a traceback.
     """
     try:
-        app()
+        _app_for(sys.argv[1:])()
     except Exception as exc:
         from .common import _bug
 

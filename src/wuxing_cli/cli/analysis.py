@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, assert_never
 
 import typer
 
@@ -12,18 +12,16 @@ from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
-    EncodingOpt,
     LangOpt,
     LangOption,
+    LoadBuilder,
     NearOpt,
     Output,
     OutputOpt,
-    PeriodOpt,
     QuietOpt,
-    SheetOpt,
-    SkipInvalidOpt,
-    StrictOpt,
+    data_options,
     guarded,
+    load_options,
     print_warnings,
     progress,
 )
@@ -80,6 +78,7 @@ ByOption = Annotated[
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "period", "strict", "skip_invalid")
 def rank(
     data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx).", show_default=False)],
     by: Annotated[str, typer.Option("--by", help="Group column: township (乡镇), county (县区), "
@@ -99,18 +98,14 @@ def rank(
     output: OutputOpt = None,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    period: PeriodOpt = None,
-    strict: StrictOpt = False,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
 ) -> None:
     """Rank groups (townships, counties, …) against each other, and branches within each group.
 
     Examples:
 
-      wuxing rank examples/county-2024Q4.csv --by township
+      wuxing rank examples/county-2024-Q4.csv --by township
 
       wuxing rank data.csv --by county --metric share_3plus --top 5 -f md
 
@@ -119,8 +114,8 @@ def rank(
       wuxing rank all.csv --period 2024-Q4 --previous all.csv --previous-period 2024-Q3
     """
     from ..engine.rank import Metric
-    from ..pipeline.score import LoadOptions, concurrently, run_score
-    from ..report import analysis_out
+    from ..pipeline.score import concurrently, run_score
+    from ..report import rank as rank_report
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text, xlsx_write
     from .options import check_by
@@ -129,11 +124,10 @@ def rank(
     assert group is not None
     inputs = [data] + ([previous] if previous is not None else [])
     out = Output(output, inputs=inputs)
-    options = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+    options = load()
     calls = [lambda: run_score(data, criteria, options, near=near, by=group, columns="results")]
     if previous is not None:
-        earlier = LoadOptions(encoding=encoding, sheet=sheet, period=previous_period, strict=strict,
-                              skip_invalid=skip_invalid)
+        earlier = load(period=previous_period)
         calls.append(lambda: run_score(previous, criteria, earlier, near=near, by=group, columns="results"))
     with progress(f"wuxing rank {data.name}") as step:
         step("reading and scoring")
@@ -145,22 +139,24 @@ def rank(
         before = runs[1]
         _check_group_column(before.frame, group, previous)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet)
-    report = analysis_out.build_rank(run, group, Metric(metric.value), previous=before, top=top)
+    report = rank_report.build_rank(run, group, Metric(metric.value), previous=before, top=top)
     language = Lang(lang.value)
     if fmt is RankFormat.table:
-        out.renderable(analysis_out.rank_renderable(report, language))
+        out.renderable(rank_report.rank_renderable(report, language))
     elif fmt is RankFormat.csv:
-        frame = (analysis_out.rank_groups_frame(report) if rows is RowsOpt.groups
-                 else analysis_out.rank_branches_frame(report))
+        frame = (rank_report.rank_groups_frame(report) if rows is RowsOpt.groups
+                 else rank_report.rank_branches_frame(report))
         out.data(csv_bytes(frame))
     elif fmt is RankFormat.json:
-        out.text(json_text(analysis_out.rank_document(report)))
+        out.text(json_text(rank_report.rank_document(report)))
     elif fmt is RankFormat.md:
-        out.text(analysis_out.rank_markdown(report, language))
+        out.text(rank_report.rank_markdown(report, language))
     elif fmt is RankFormat.xlsx:
-        sheets = {"groups": analysis_out.rank_groups_frame(report),
-                  "branches": analysis_out.rank_branches_frame(report)}
+        sheets = {"groups": rank_report.rank_groups_frame(report),
+                  "branches": rank_report.rank_branches_frame(report)}
         out.file(lambda path: xlsx_write(sheets, path), fmt.value)
+    else:
+        assert_never(fmt)
 
 
 def _check_group_column(frame: pl.DataFrame, by: str, path: Path) -> None:
@@ -171,6 +167,7 @@ def _check_group_column(frame: pl.DataFrame, by: str, path: Path) -> None:
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "strict", "skip_invalid")
 def diff(
     old: Annotated[Path, typer.Argument(help="The earlier file (or the self-assessment).", show_default=False)],
     new: Annotated[Path | None, typer.Argument(help="The later file (or the verification). Omit it to compare "
@@ -201,10 +198,7 @@ def diff(
     output: OutputOpt = None,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    strict: StrictOpt = False,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare two periods, two sources (self-assessment vs verification) or two criteria versions.
@@ -220,15 +214,15 @@ def diff(
       wuxing diff data.csv -c criteria-2023.yaml --criteria-new criteria-2024.yaml
     """
     from ..engine.rank import Metric
-    from ..pipeline.score import LoadOptions, concurrently, criteria_names, run_score
-    from ..report import analysis_out
-    from ..report.labels import Lang
+    from ..pipeline.score import concurrently, criteria_names, run_score
+    from ..report import diff as diff_report
+    from ..report.labels import Lang, label
     from ..report.tabular import csv_bytes, json_text
     from .options import check_by
 
     group = check_by(by)
     language = Lang(lang.value)
-    mode: analysis_out.DiffMode = "sources" if (sources or label_old or label_new) else "periods"
+    mode: diff_report.DiffMode = "sources" if (sources or label_old or label_new) else "periods"
     if criteria_new:
         if mode == "sources":
             raise UsageError([Problem("--criteria-new compares criteria versions; it cannot be combined with "
@@ -242,22 +236,22 @@ def diff(
     inputs = [old] + ([new] if new is not None else [])
     out = Output(output, inputs=inputs)
 
-    def load(path: Path, period: str | None, names: list[str] | None) -> Callable[[], ScoreRun]:
-        opts = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+    def scoring(path: Path, period: str | None, names: list[str] | None) -> Callable[[], ScoreRun]:
+        opts = load(period=period)
         # only the self-assessment comparison reads indicator points (which indicators differ most)
         return lambda: run_score(path, names, opts, near=near, by=group,
                                  columns="indicators" if mode == "sources" else "results")
 
     old_names = criteria_names(criteria)
     same_data = new_path == old and new_period == from_period
-    calls = [load(old, from_period, old_names)]
+    calls = [scoring(old, from_period, old_names)]
     if mode == "criteria":
         assert criteria_new is not None
         if not same_data:
-            calls.append(load(new_path, new_period, old_names))
-        calls.append(load(new_path, new_period, list(criteria_new)))
+            calls.append(scoring(new_path, new_period, old_names))
+        calls.append(scoring(new_path, new_period, list(criteria_new)))
     else:
-        calls.append(load(new_path, new_period, old_names))
+        calls.append(scoring(new_path, new_period, old_names))
     # the files are read and scored at the same time; problems in either are all reported
     with progress(f"wuxing diff {new_path.name}") as step:
         step("reading and scoring")
@@ -278,31 +272,33 @@ def diff(
         if default_old == default_new:
             default_old, default_new = " + ".join(old_names), " + ".join(criteria_new or [])
     elif mode == "sources":
-        default_old = analysis_out.label("self", language)
-        default_new = analysis_out.label("verified", language)
+        default_old = label("self", language)
+        default_new = label("verified", language)
     else:
         default_old = old_run.period or from_period or old.stem
         default_new = new_run.period or new_period or new_path.stem
         if default_old == default_new and new is not None:
             default_old, default_new = old.stem, new_path.stem
-    report = analysis_out.build_diff(
+    report = diff_report.build_diff(
         mode, old_run, new_run, label_old=label_old or default_old, label_new=label_new or default_new,
         by=group, metric=Metric(metric.value), same_rules=same_rules, show_all=show_all,
     )
     if fmt is DiffFormat.table:
-        out.renderable(analysis_out.diff_renderable(report, language))
+        out.renderable(diff_report.diff_renderable(report, language))
     elif fmt is DiffFormat.csv:
         if rows is RowsOpt.groups:
             if report.over_groups is None and report.groups is None:
                 raise UsageError([Problem("--rows groups needs --by (or a self-assessment/verification "
                                           "comparison)", code=ProblemCode.USAGE)])
-            out.data(csv_bytes(analysis_out.diff_groups_frame(report)))
+            out.data(csv_bytes(diff_report.diff_groups_frame(report)))
         else:
-            out.data(csv_bytes(analysis_out.diff_frame(report)))
+            out.data(csv_bytes(diff_report.diff_frame(report)))
     elif fmt is DiffFormat.json:
-        out.text(json_text(analysis_out.diff_document(report)))
+        out.text(json_text(diff_report.diff_document(report)))
     elif fmt is DiffFormat.md:
-        out.text(analysis_out.diff_markdown(report, language))
+        out.text(diff_report.diff_markdown(report, language))
+    else:
+        assert_never(fmt)
 
 
 def _criteria_label(run: Any) -> str:
@@ -311,6 +307,7 @@ def _criteria_label(run: Any) -> str:
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "period", "skip_invalid")
 def explain(
     data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx).", show_default=False)],
     branch: Annotated[str, typer.Option("--branch", "-b", help="Branch id (支部编码) or name.",
@@ -320,40 +317,38 @@ def explain(
     output: OutputOpt = None,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    period: PeriodOpt = None,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
 ) -> None:
     """Explain one branch indicator by indicator, and what it takes to win each star it lacks.
 
     Examples:
 
-      wuxing explain examples/county-2024Q4.csv --branch 4107270101
+      wuxing explain examples/county-2024-Q4.csv --branch 415556004008
 
-      wuxing explain data.csv --branch 张庄村 -f md -o 张庄村.md
+      wuxing explain data.csv --branch 后石庙村 -f md -o 后石庙村.md
     """
     from ..engine.explain import explain_row
-    from ..pipeline.score import LoadOptions, run_score
-    from ..report import analysis_out
+    from ..pipeline.score import run_score
+    from ..report import explain as explain_report
     from ..report.labels import Lang
     from ..report.tabular import json_text
 
     out = Output(output, inputs=[data])
-    run = run_score(data, criteria, LoadOptions(encoding=encoding, sheet=sheet, period=period,
-                                                skip_invalid=skip_invalid), near=near)
+    run = run_score(data, criteria, load(), near=near)
     print_warnings(run.warnings, quiet)
     row = find_branch(run.frame, branch)
     model = run.criteria_for(row["criteria_id"])
     exp = explain_row(row, model)
     language = Lang(lang.value)
     if fmt is ExplainFormat.table:
-        out.renderable(analysis_out.explain_renderable(exp, model, language))
+        out.renderable(explain_report.explain_renderable(exp, model, language))
     elif fmt is ExplainFormat.json:
-        out.text(json_text(analysis_out.explain_document(exp, model, language)))
+        out.text(json_text(explain_report.explain_document(exp, model, language)))
     elif fmt is ExplainFormat.md:
-        out.text(analysis_out.explain_markdown(exp, model, language))
+        out.text(explain_report.explain_markdown(exp, model, language))
+    else:
+        assert_never(fmt)
 
 
 def _norm(text: str) -> str:

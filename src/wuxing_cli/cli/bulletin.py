@@ -12,18 +12,17 @@ from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
-    EncodingOpt,
     LangOpt,
     LangOption,
+    LoadBuilder,
     NearOpt,
     Output,
     OutputOpt,
     QuietOpt,
-    SheetOpt,
-    SkipInvalidOpt,
-    StrictOpt,
     VerboseOpt,
+    data_options,
     guarded,
+    load_options,
     print_warnings,
     progress,
 )
@@ -43,6 +42,7 @@ class BulletinFormat(StrEnum):
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "strict", "skip_invalid")
 def bulletin(
     data: Annotated[Path, typer.Argument(help="This period's assessment file (.csv or .xlsx).", show_default=False)],
     previous: Annotated[Path | None, typer.Option(
@@ -78,10 +78,7 @@ def bulletin(
     lang: LangOption = LangOpt.zh,
     criteria: CriteriaOpt = None,
     near: NearOpt = 5.0,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    strict: StrictOpt = False,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -99,7 +96,7 @@ def bulletin(
       wuxing bulletin 2024Q2.csv --previous 2024Q1.csv --history 2024Q1.csv -f html -o 半年通报.html
     """
     from ..io.targets import load_targets
-    from ..pipeline.score import LoadOptions, concurrently, run_score
+    from ..pipeline.score import concurrently, run_score
     from ..report.bulletin import build_bulletin, render_bulletin
     from ..report.labels import Lang
     from .options import check_by
@@ -113,26 +110,23 @@ def bulletin(
     template_text = _read_template(template) if template is not None else None
     plan = load_targets(targets) if targets is not None else None
 
-    def options(period_: str | None) -> LoadOptions:
-        return LoadOptions(encoding=encoding, sheet=sheet, period=period_, strict=strict, skip_invalid=skip_invalid)
-
-    def load(path: Path, period_: str | None, columns: Literal["results", "indicators"]) -> ScoreRun:
+    def scored(path: Path, period_: str | None, columns: Literal["results", "indicators"]) -> ScoreRun:
         """Score ``path``; ``--period`` selects rows only when the file has a period column."""
         try:
-            return run_score(path, criteria, options(period_), near=near, by=group, columns=columns, order=False)
+            return run_score(path, criteria, load(period=period_), near=near, by=group, columns=columns, order=False)
         except UsageError as exc:
             if period_ is None or not _no_period_column(exc):
                 raise
-        return run_score(path, criteria, options(None), near=near, by=group, columns=columns, order=False)
+        return run_score(path, criteria, load(), near=near, by=group, columns=columns, order=False)
 
     # this period's indicator points make the weaknesses and problem list; the previous period is
     # compared by stars and levels only. The bulletin only aggregates and sorts what it lists itself
     # (tests/test_bulletin.py shuffles the rows to show it), so the rows are never put in rank order
-    calls: list[Callable[[], ScoreRun]] = [lambda: load(data, period, "indicators")]
+    calls: list[Callable[[], ScoreRun]] = [lambda: scored(data, period, "indicators")]
     if previous is not None:
-        calls.append(lambda: load(previous, previous_period, "results"))
+        calls.append(lambda: scored(previous, previous_period, "results"))
     elif previous_period is not None:
-        calls.append(lambda: run_score(data, criteria, options(previous_period), near=near, by=group,
+        calls.append(lambda: run_score(data, criteria, load(period=previous_period), near=near, by=group,
                                        columns="results", order=False))
     with progress(f"wuxing bulletin {data.name}") as step:
         step("reading and scoring")
@@ -142,9 +136,9 @@ def bulletin(
     trends = None
     if history:
         from ..pipeline.history import load_history
-        from ..report.history_out import build_history
+        from ..report.history import build_history
 
-        series = load_history([*history, data], criteria, options(None), near=near)
+        series = load_history([*history, data], criteria, load(), near=near)
         trends = build_history(series, by=group)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet, verbose)
     language = Lang(lang.value)

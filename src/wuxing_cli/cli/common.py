@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import math
 import os
 import signal
@@ -18,7 +19,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, Protocol, TypeVar
 
 import typer
 
@@ -27,6 +28,7 @@ from ..errors import Problem, ProblemCode, UsageError, WuxingError
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from ..pipeline.score import LoadOptions
     from ..report.grid import Doc
 
 P = ParamSpec("P")
@@ -67,6 +69,65 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat missing values 
 SkipInvalidOpt = Annotated[
     bool, typer.Option("--skip-invalid", help="Reject invalid rows, score the rest and list the rejected rows.")
 ]
+#: The data-loading options (SPEC §3), declared once: name → (option type, default).
+_LOAD_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "encoding": (EncodingOpt, None),
+    "sheet": (SheetOpt, None),
+    "period": (PeriodOpt, None),
+    "strict": (StrictOpt, False),
+    "skip_invalid": (SkipInvalidOpt, False),
+}
+
+
+class LoadBuilder(Protocol):
+    """Builds the pipeline's ``LoadOptions`` from a command's options; ``period`` overrides ``--period``
+    (``load(period=previous_period)`` reads a second file with another period)."""
+
+    def __call__(self, *, period: str | None = None) -> LoadOptions: ...
+
+
+def load_options(*, encoding: str | None = None, sheet: str | None = None, period: str | None = None,
+                 strict: bool = False, skip_invalid: bool = False) -> LoadOptions:
+    """The one place a command's options become ``LoadOptions`` (imported here: it pulls in polars)."""
+    from ..pipeline.score import LoadOptions
+
+    return LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+
+
+def data_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Give a command the data-loading options ``names`` (of encoding, sheet, period, strict, skip_invalid).
+
+    The command declares one parameter ``load: LoadBuilder``; typer sees the options in its place (so
+    ``--help`` lists them there, in the order given), and the command receives a :class:`LoadBuilder`
+    holding their values: ``options = load()``.
+    """
+    unknown = [name for name in names if name not in _LOAD_OPTIONS]
+    if unknown:
+        raise ValueError(f"unknown data options: {unknown}")
+
+    def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        signature = inspect.signature(func)
+        params = [p for p in signature.parameters.values() if p.name != "load"]
+        at = list(signature.parameters).index("load")
+        # typer reads the annotations from this signature: evaluate the module's string annotations
+        params = [p.replace(annotation=eval(p.annotation, func.__globals__) if isinstance(p.annotation, str)
+                            else p.annotation) for p in params]
+        added = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_LOAD_OPTIONS[name][0],
+                                   default=_LOAD_OPTIONS[name][1]) for name in names]
+        params[at:at] = added
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            given = {name: kwargs.pop(name, _LOAD_OPTIONS[name][1]) for name in names}
+            return func(*args, load=functools.partial(load_options, **given), **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=params, return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate
+
+
 def _near_points(value: float) -> float:
     """``--near`` is a number of points: finite and not negative (nan would silently list no near miss)."""
     if not math.isfinite(value) or value < 0:
@@ -110,18 +171,20 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
-def guarded(func: Callable[P, R]) -> Callable[P, R]:
-    """The one error funnel: user mistakes exit 1/2 with messages, bugs exit 3, Ctrl-C exits 130."""
+def guarded(func: Callable[P, int | None]) -> Callable[P, None]:
+    """The one error funnel, which alone decides exit codes: a command returns nothing (exit 0) or its
+    exit status (``validate`` with invalid files: 1); user mistakes exit 1/2 with messages, bugs exit 3,
+    Ctrl-C exits 130."""
 
     @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         previous = None
         try:
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         except ValueError:  # not in the main thread (e.g. some test runners)
             previous = None
         try:
-            return func(*args, **kwargs)
+            status = func(*args, **kwargs)
         except WuxingError as exc:
             report_problems(exc.problems)
             raise typer.Exit(exc.exit_code) from None
@@ -148,6 +211,8 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+        if status:
+            raise typer.Exit(status)
 
     return wrapper
 

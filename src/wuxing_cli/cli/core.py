@@ -4,35 +4,30 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, assert_never
 
 import typer
 
 from . import app
 from .common import (
+    EXIT_INVALID,
+    EXIT_OK,
     CriteriaOpt,
-    EncodingOpt,
     LangOpt,
     LangOption,
+    LoadBuilder,
     NearOpt,
     Output,
     OutputOpt,
-    PeriodOpt,
     QuietOpt,
-    SheetOpt,
-    SkipInvalidOpt,
-    StrictOpt,
     VerboseOpt,
+    data_options,
     guarded,
+    load_options,
     print_warnings,
     progress,
 )
-
-
-class ValidateFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
+from .validate_out import ValidateFormat
 
 
 class ScoreFormat(StrEnum):
@@ -46,6 +41,7 @@ class ScoreFormat(StrEnum):
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "period", "strict")
 def validate(
     files: Annotated[list[str] | None, typer.Argument(help="Criteria files or built-in names (default: the built-ins).",
                                                       show_default=False)] = None,
@@ -55,12 +51,9 @@ def validate(
     fmt: Annotated[ValidateFormat, typer.Option("--format", "-f", help="text, json or github annotations.")]
     = ValidateFormat.text,
     output: OutputOpt = None,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    period: PeriodOpt = None,
-    strict: StrictOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
-) -> None:
+) -> int:
     """Check criteria files (and data files against them); exit 1 listing every problem.
 
     Examples:
@@ -69,18 +62,18 @@ def validate(
 
       wuxing validate -c rural --data 自评表.xlsx -f github
     """
-    from ..cli.validate_out import render_validation, run_validation
+    from .validate_out import render_validation, run_validation
 
     names = list(files or []) + list(criteria or [])
-    result = run_validation(names, data or [], encoding=encoding, sheet=sheet, period=period, strict=strict)
+    result = run_validation(names, data or [], load() if data else None)
     out = Output(output, inputs=[*(Path(n) for n in names), *(data or [])])
-    out.text(render_validation(result, fmt.value, quiet=quiet))
-    if not result.ok:
-        raise typer.Exit(1)
+    out.text(render_validation(result, fmt, quiet=quiet))
+    return EXIT_OK if result.ok else EXIT_INVALID
 
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "period", "strict", "skip_invalid")
 def score(
     data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx), one row per branch.",
                                          show_default=False)],
@@ -91,11 +84,7 @@ def score(
                                            "(township, county, …).", show_default=False)] = None,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    period: PeriodOpt = None,
-    strict: StrictOpt = False,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     streaming: Annotated[bool, typer.Option(
@@ -106,7 +95,7 @@ def score(
 
     Examples:
 
-      wuxing score examples/county-2024Q2.csv
+      wuxing score examples/county-2024-Q2.csv
 
       wuxing score 自评表.xlsx -c rural -f csv -o 结果.csv
 
@@ -114,7 +103,7 @@ def score(
     """
     from ..engine.score import STAR_RESULTS, result_columns
     from ..io.criteria_loader import load_criteria_set
-    from ..pipeline.score import LoadOptions, criteria_names, run_score
+    from ..pipeline.score import criteria_names, run_score
     from ..report.labels import Lang
     from .options import check_by
 
@@ -123,7 +112,7 @@ def score(
     # Keep only the result columns the format reads: sorting into rank order then moves less data.
     tabular = fmt in (ScoreFormat.csv, ScoreFormat.xlsx, ScoreFormat.parquet)
     columns = result_columns(models, star_results=("points", "earned", "awarded") if tabular else STAR_RESULTS)
-    options = LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict, skip_invalid=skip_invalid)
+    options = load()
     language = Lang(lang.value)
     if streaming:
         _score_streaming(data, models, options, near=near, by=check_by(by), columns=columns, out=out, fmt=fmt,
@@ -139,23 +128,25 @@ def score(
 
 
 def _write_score(run: Any, fmt: ScoreFormat, out: Output, language: Any) -> None:
-    from ..report import score_out
+    from ..report.score import score_document, score_frame, score_markdown, score_renderable
     from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
 
     if fmt is ScoreFormat.table:
-        out.renderable(score_out.score_renderable(run, language))
+        out.renderable(score_renderable(run, language))
     elif fmt is ScoreFormat.csv:
-        out.data(csv_bytes(score_out.score_frame(run)))
+        out.data(csv_bytes(score_frame(run)))
     elif fmt is ScoreFormat.json:
-        out.text(json_text(score_out.score_document(run)))
+        out.text(json_text(score_document(run)))
     elif fmt is ScoreFormat.md:
-        out.text(score_out.score_markdown(run, language))
+        out.text(score_markdown(run, language))
     elif fmt is ScoreFormat.xlsx:
-        frame = score_out.score_frame(run)
+        frame = score_frame(run)
         out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
     elif fmt is ScoreFormat.parquet:
-        frame = score_out.score_frame(run)
+        frame = score_frame(run)
         out.file(lambda path: parquet_write(frame, path), fmt.value)
+    else:
+        assert_never(fmt)
 
 
 def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: str | None, columns: Any,
@@ -165,7 +156,7 @@ def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: 
     import dataclasses
 
     from ..pipeline.streaming import score_streaming
-    from ..report import score_out
+    from ..report.score import score_frame
 
     with progress(f"wuxing score {data.name}") as step:
         step("reading and scoring in slices")
@@ -173,7 +164,7 @@ def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: 
             step("ranking and writing")
             if fmt in (ScoreFormat.csv, ScoreFormat.parquet) and not out.is_stdout:
                 writer = streamed.write_csv if fmt is ScoreFormat.csv else streamed.write_parquet
-                out.file(lambda path: writer(path, score_out.score_frame), fmt.value)
+                out.file(lambda path: writer(path, score_frame), fmt.value)
                 run = streamed.run
             else:
                 run = dataclasses.replace(streamed.run, frame=streamed.frame())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, assert_never
 
 import typer
 
@@ -13,13 +13,14 @@ from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
-    EncodingOpt,
+    LoadBuilder,
     Output,
     OutputOpt,
     QuietOpt,
-    SheetOpt,
     VerboseOpt,
+    data_options,
     guarded,
+    load_options,
     print_warnings,
 )
 
@@ -49,6 +50,7 @@ def _note(text: str, quiet: bool) -> None:
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet")
 def template(
     criteria: CriteriaOpt = None,
     fmt: Annotated[TableFormat | None, typer.Option(
@@ -60,8 +62,7 @@ def template(
         "(支部编码, 支部名称, 县区, 乡镇, 类型, 期间).", show_default=False)] = None,
     period: Annotated[str | None, typer.Option(
         "--period", help="Fill 期间 of the pre-filled rows, e.g. 2024-Q4.", show_default=False)] = None,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
 ) -> None:
     """Write the self-assessment form (自评表) that branches fill in.
@@ -79,27 +80,35 @@ def template(
 
       wuxing template -c community -f csv -o 社区自评表.csv
     """
-    from ..forms import build_form, csv_bytes, empty_rows, read_branches, write_form_xlsx
+    from ..forms.layout import build_form
+    from ..forms.rows import empty_rows, read_branches
+    from ..forms.xlsx import write_form_xlsx
     from ..io.criteria_loader import load_criteria_set
     from ..pipeline.score import criteria_names
+    from ..report.tabular import csv_bytes
 
     kind = _format(fmt, output, TableFormat.xlsx)
     out = Output(output, inputs=[branches] if branches is not None else [])
     form = build_form(load_criteria_set(criteria_names(criteria)))
     if branches is not None:
-        rows = read_branches(branches, form, encoding=encoding, sheet=sheet, period=period)
+        options = load()
+        rows = read_branches(branches, form, encoding=options.encoding, sheet=options.sheet, period=period)
     else:
         rows = empty_rows(form)
     if kind is TableFormat.xlsx:
         out.file(lambda path: write_form_xlsx(path, form, rows), kind.value)
+    elif kind is TableFormat.csv:
+        bom = b"" if out.is_stdout else "\ufeff".encode()  # a BOM, for Excel/WPS to see UTF-8
+        out.data(bom + csv_bytes(rows))
     else:
-        out.data(csv_bytes(rows, bom=not out.is_stdout))
+        assert_never(kind)
     if not out.is_stdout:
         _note(f"wrote {output}: {len(form.columns)} columns, {rows.height} pre-filled rows", quiet)
 
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet")
 def merge(
     inputs: Annotated[list[Path], typer.Argument(
         help="Filled-in forms (.csv in UTF-8 or GBK, .xlsx) or folders of them (searched recursively).",
@@ -112,8 +121,7 @@ def merge(
     lenient: Annotated[bool, typer.Option(
         "--lenient", help="Merge forms that lack some of the criteria's columns (their cells stay empty) "
         "instead of stopping.")] = False,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -131,22 +139,28 @@ def merge(
 
       wuxing merge 东庄村.xlsx 西庄村.xlsx 南庄村.csv -o 汇总.xlsx
     """
-    from ..forms import csv_bytes, expand_inputs, merge_files, merged_form, write_form_xlsx
+    from ..forms.merge import merge_files, merged_form
+    from ..forms.xlsx import write_form_xlsx
     from ..io.criteria_loader import load_criteria_set
+    from ..io.inputs import expand_inputs
     from ..pipeline.score import criteria_names
+    from ..report.tabular import csv_bytes
 
     kind = _format(fmt, output, TableFormat.csv)
     exclude = [output] if output is not None and str(output) != "-" else []
-    files = expand_inputs(inputs, exclude=exclude)
+    files = expand_inputs(inputs, recursive=True, exclude=exclude)
     out = Output(output, inputs=files)
     models = load_criteria_set(criteria_names(criteria))
-    result = merge_files(files, models, encoding=encoding, sheet=sheet, lenient=lenient)
+    options = load()
+    result = merge_files(files, models, encoding=options.encoding, sheet=options.sheet, lenient=lenient)
     print_warnings(result.warnings, quiet, verbose)
     if kind is TableFormat.xlsx:
         form = merged_form(result)
         out.file(lambda path: write_form_xlsx(path, form, result.frame), kind.value)
-    else:
+    elif kind is TableFormat.csv:
         out.data(csv_bytes(result.frame))
+    else:
+        assert_never(kind)
     dropped = f", {result.duplicates_dropped} repeated rows kept once" if result.duplicates_dropped else ""
     _note(f"merged {result.frame.height} rows from {result.files} files{dropped}", quiet)
 
@@ -182,7 +196,7 @@ def init(
 
       wuxing init 某某区 -c community
     """
-    from ..forms import init_folder
+    from ..forms.scaffold import init_folder
 
     names: list[str] = []
     for name in criteria or ["both"]:

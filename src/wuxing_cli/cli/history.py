@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, assert_never
 
 import typer
 
@@ -12,19 +12,17 @@ from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import (
     CriteriaOpt,
-    EncodingOpt,
     LangOpt,
     LangOption,
+    LoadBuilder,
     NearOpt,
     Output,
     OutputOpt,
-    PeriodOpt,
     QuietOpt,
-    SheetOpt,
-    SkipInvalidOpt,
-    StrictOpt,
     VerboseOpt,
+    data_options,
     guarded,
+    load_options,
     print_warnings,
 )
 
@@ -64,6 +62,7 @@ ByOpt = Annotated[
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "strict", "skip_invalid")
 def history(
     files: Annotated[list[Path], typer.Argument(help="Assessment files, one per period, or a folder of them, or "
                                                 "one file with a period column (期间).", show_default=False)],
@@ -78,10 +77,7 @@ def history(
     output: OutputOpt = None,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    strict: StrictOpt = False,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -101,44 +97,45 @@ def history(
       wuxing history examples/county-2024.csv -f json -o history.json
     """
     from ..pipeline.history import load_history
-    from ..pipeline.score import LoadOptions
-    from ..report import history_out
+    from ..report import history as history_report
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text
     from .options import check_by
 
     group = check_by(by)
     out = Output(output, inputs=files)
-    options = LoadOptions(encoding=encoding, sheet=sheet, strict=strict, skip_invalid=skip_invalid)
-    loaded = load_history(files, criteria, options, near=near)
+    loaded = load_history(files, criteria, load(), near=near)
     if group is not None:
         column = loaded.long.get_column(group) if group in loaded.long.columns else None
         if column is None or column.null_count() == column.len():
             raise UsageError([Problem(f"the data has no '{group}' column to group by", code=ProblemCode.BY,
                                       hint="add the column (e.g. 乡镇) or choose another --by")])
     print_warnings(loaded.warnings, quiet, verbose)
-    report = history_out.build_history(loaded, by=group, margin=margin)
+    report = history_report.build_history(loaded, by=group, margin=margin)
     language = Lang(lang.value)
     if fmt is HistoryFormat.table:
-        out.renderable(history_out.history_renderable(report, language))
+        out.renderable(history_report.history_renderable(report, language))
     elif fmt is HistoryFormat.md:
-        out.text(history_out.history_markdown(report, language))
+        out.text(history_report.history_markdown(report, language))
     elif fmt is HistoryFormat.json:
-        out.text(json_text(history_out.history_document(report)))
+        out.text(json_text(history_report.history_document(report)))
     elif fmt is HistoryFormat.csv:
         if rows is HistoryRows.groups and report.groups is None:
             raise UsageError([Problem("--rows groups needs --by", code=ProblemCode.USAGE)])
         frame = {
-            HistoryRows.branches: history_out.series_frame,
-            HistoryRows.summary: history_out.summary_frame,
-            HistoryRows.groups: history_out.groups_frame,
-            HistoryRows.risk: history_out.risk_frame,
+            HistoryRows.branches: history_report.series_frame,
+            HistoryRows.summary: history_report.summary_frame,
+            HistoryRows.groups: history_report.groups_frame,
+            HistoryRows.risk: history_report.risk_frame,
         }[rows](report)
         out.data(csv_bytes(frame))
+    else:
+        assert_never(fmt)
 
 
 @app.command()
 @guarded
+@data_options("encoding", "sheet", "period", "strict", "skip_invalid")
 def incentives(
     data: Annotated[Path, typer.Argument(help="Assessment file (.csv or .xlsx) of the period to pay for.",
                                          show_default=False)],
@@ -154,11 +151,7 @@ def incentives(
     = IncentiveRows.branches,
     output: OutputOpt = None,
     lang: LangOption = LangOpt.zh,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    period: PeriodOpt = None,
-    strict: StrictOpt = False,
-    skip_invalid: SkipInvalidOpt = False,
+    load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -170,33 +163,31 @@ def incentives(
 
     Examples:
 
-      wuxing incentives examples/county-2024-Q4.csv --rules examples/incentives.yaml --people examples/elders-2024.csv
+      wuxing incentives examples/county-2024-Q4.csv --rules examples/incentives.yaml --people examples/people-2024.csv
 
       wuxing incentives 2025Q1.xlsx -c rural --rules 奖补.yaml -f xlsx -o 奖补明细.xlsx
     """
-    from ..incentives import compute_incentives, load_people, load_rules
-    from ..pipeline.score import LoadOptions, run_score
-    from ..report import incentives_out
+    from ..pipeline.incentives import run_incentives
+    from ..report import incentives as incentives_report
     from ..report.labels import Lang
     from ..report.tabular import csv_bytes, json_text
     from .options import check_by
 
     group = check_by(by)
     out = Output(output, inputs=[data, rules, *(people or [])])
-    rule_set = load_rules(rules)
-    run = run_score(data, criteria, LoadOptions(encoding=encoding, sheet=sheet, period=period, strict=strict,
-                                                skip_invalid=skip_invalid))
-    counts, count_warnings = load_people(rule_set, data, run, people or [], encoding=encoding, sheet=sheet)
-    result = compute_incentives(rule_set, run, counts, by=group)
-    print_warnings([*run.warnings, *count_warnings, *result.warnings], quiet, verbose)
+    done = run_incentives(data, criteria, load(), rules=rules, people=people or [], by=group)
+    result = done.result
+    print_warnings(done.warnings, quiet, verbose)
     language = Lang(lang.value)
     if fmt is IncentivesFormat.table:
-        out.renderable(incentives_out.incentives_renderable(result, language))
+        out.renderable(incentives_report.incentives_renderable(result, language))
     elif fmt is IncentivesFormat.csv:
-        frame = (incentives_out.groups_frame(result) if rows is IncentiveRows.groups
-                 else incentives_out.branches_frame(result))
+        frame = (incentives_report.groups_frame(result) if rows is IncentiveRows.groups
+                 else incentives_report.branches_frame(result))
         out.data(csv_bytes(frame))
     elif fmt is IncentivesFormat.json:
-        out.text(json_text(incentives_out.incentives_document(result)))
+        out.text(json_text(incentives_report.incentives_document(result)))
     elif fmt is IncentivesFormat.xlsx:
-        out.file(lambda path: incentives_out.xlsx_write(result, path, language), fmt.value)
+        out.file(lambda path: incentives_report.xlsx_write(result, path, language), fmt.value)
+    else:
+        assert_never(fmt)

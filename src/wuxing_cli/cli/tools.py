@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import Problem, ProblemCode, UsageError
 from . import app
 from .common import CriteriaOpt, Output, OutputOpt, guarded
 
@@ -52,7 +53,12 @@ def synth(
     """
     import polars as pl
 
-    from ..devtools.synth import synthesize, write_table
+    try:  # numpy is the synth extra, imported by devtools/synth only
+        import numpy  # noqa: F401
+    except ImportError:
+        raise UsageError([Problem("wuxing synth needs numpy, which is not installed", code=ProblemCode.USAGE,
+                                  hint="pip install 'wuxing-cli[synth]'")]) from None
+    from ..devtools.synth.table import synthesize, write_table
     from ..io.criteria_loader import load_criteria_set
     from ..pipeline.score import criteria_names
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, assert_never
 
 from ..errors import Problem, ProblemCode, WuxingError, errors_only
-from ..io.criteria_loader import LoadedCriteria, read_criteria
-from ..io.resources import DEFAULT_CRITERIA
+
+if TYPE_CHECKING:
+    from ..models.criteria import Criteria
+    from ..pipeline.score import LoadOptions
+
+
+class ValidateFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
 
 
 @dataclass
@@ -32,9 +42,12 @@ class ValidationResult:
         return all(f.ok for f in self.files)
 
 
-def run_validation(names: Sequence[str], data: Sequence[Path], *, encoding: str | None = None,
-                   sheet: str | None = None, period: str | None = None, strict: bool = False) -> ValidationResult:
-    """Check every criteria file, then every data file against the valid criteria."""
+def run_validation(names: Sequence[str], data: Sequence[Path], options: LoadOptions | None = None) -> ValidationResult:
+    """Check every criteria file, then every data file against the valid criteria (read with ``options``;
+    needed only when there are data files)."""
+    from ..io.criteria_loader import LoadedCriteria, read_criteria
+    from ..io.resources import DEFAULT_CRITERIA
+
     loaded: list[LoadedCriteria] = []
     results: list[FileResult] = []
     for name in names or DEFAULT_CRITERIA:
@@ -50,27 +63,31 @@ def run_validation(names: Sequence[str], data: Sequence[Path], *, encoding: str 
                 result.problems.append(Problem("not checked: the criteria have errors", file=str(path),
                                                severity="warning", code=ProblemCode.SKIPPED))
                 continue
-            result.problems.extend(_check_data(path, models, encoding, sheet, period, strict))
+            result.problems.extend(_check_data(path, models, options))
     return ValidationResult(results)
 
 
-def _check_data(path: Path, models: list, encoding: str | None, sheet: str | None,  # type: ignore[type-arg]
-                period: str | None, strict: bool) -> list[Problem]:
-    from ..io.table import check_headers, load_assessment, read_raw
+def _check_data(path: Path, models: list[Criteria], options: LoadOptions | None) -> list[Problem]:
+    from ..io.assessment import load_assessment
+    from ..io.headers import check_headers
+    from ..io.reader import read_raw
+    from ..pipeline.score import LoadOptions
 
+    opts = options if options is not None else LoadOptions()
     try:
-        raw = read_raw(path, encoding=encoding, sheet=sheet)
+        raw = read_raw(path, encoding=opts.encoding, sheet=opts.sheet)
         problems = check_headers(raw, models)
         if errors_only(problems):
             return problems
-        assessment = load_assessment(path, models, encoding=encoding, sheet=sheet, period=period, strict=strict)
+        assessment = load_assessment(path, models, encoding=opts.encoding, sheet=opts.sheet, period=opts.period,
+                                     strict=opts.strict)
         return problems + [p for p in assessment.warnings if p not in problems]
     except WuxingError as exc:
         return exc.problems
 
 
-def render_validation(result: ValidationResult, fmt: str, *, quiet: bool = False) -> str:
-    if fmt == "json":
+def render_validation(result: ValidationResult, fmt: ValidateFormat, *, quiet: bool = False) -> str:
+    if fmt is ValidateFormat.json:
         document = {
             "valid": result.ok,
             "files": [
@@ -85,9 +102,11 @@ def render_validation(result: ValidationResult, fmt: str, *, quiet: bool = False
             ],
         }
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "github":
+    if fmt is ValidateFormat.github:
         return "".join(github_annotation(p) + "\n" for f in result.files for p in f.problems
                        if not (quiet and not p.is_error))
+    if fmt is not ValidateFormat.text:
+        assert_never(fmt)
     lines = []
     for f in result.files:
         for p in f.problems:

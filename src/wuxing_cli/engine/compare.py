@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from .columns import star_col
 from .rank import MAX_LEVEL, Metric, league_table
 
 STATUSES = ("up", "down", "same", "new", "removed")
@@ -40,7 +41,7 @@ def _side(frame: pl.DataFrame, star_ids: Sequence[str], suffix: str) -> pl.LazyF
         .alias(f"level_{suffix}"),
     ]
     for sid in star_ids:
-        col = f"{sid}:awarded"
+        col = star_col(sid, "awarded")
         value = pl.col(col).cast(pl.Boolean).fill_null(False) if col in schema else pl.lit(False)
         cols.append(value.alias(f"aw:{sid}_{suffix}"))
     return frame.lazy().select(cols).with_columns(pl.lit(True).alias(f"present_{suffix}"))

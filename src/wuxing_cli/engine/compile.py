@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, assert_never
 
 import polars as pl
@@ -167,15 +167,10 @@ def derived_order(criteria: Criteria) -> list[str]:
     return order
 
 
-def referenced_fields(criteria: Criteria) -> list[str]:
-    """Every field that scoring reads (indicators, vetoes, caps, and what derived fields read), in file order."""
-    wanted: set[str] = set()
-    for star in criteria.stars:
-        wanted.update(ind.field for ind in star.indicators)
-        for veto in star.vetoes:
-            wanted.update(ex.names(ex.parse(veto.when)))
-    for cap in criteria.caps:
-        wanted.update(ex.names(ex.parse(cap.when)))
+def read_through(criteria: Criteria, roots: Iterable[str]) -> set[str]:
+    """``roots`` and every field they read through derived fields, transitively (names that are not
+    fields of ``criteria`` included as given)."""
+    wanted = set(roots)
     frontier = list(wanted)
     while frontier:
         spec = criteria.fields.get(frontier.pop())
@@ -184,4 +179,23 @@ def referenced_fields(criteria: Criteria) -> list[str]:
                 if name not in wanted:
                     wanted.add(name)
                     frontier.append(name)
+    return wanted
+
+
+def _condition_names(criteria: Criteria) -> set[str]:
+    """The names the ``when`` of every veto and cap reads directly."""
+    texts = [v.when for s in criteria.stars for v in s.vetoes] + [c.when for c in criteria.caps]
+    return {name for text in texts for name in ex.names(ex.parse(text))}
+
+
+def condition_fields(criteria: Criteria) -> list[str]:
+    """Every field the vetoes and caps read, directly or through derived fields, in file order."""
+    wanted = read_through(criteria, _condition_names(criteria))
+    return [fid for fid in criteria.fields if fid in wanted]
+
+
+def referenced_fields(criteria: Criteria) -> list[str]:
+    """Every field that scoring reads (indicators, vetoes, caps, and what derived fields read), in file order."""
+    roots = {ind.field for star in criteria.stars for ind in star.indicators} | _condition_names(criteria)
+    wanted = read_through(criteria, roots)
     return [fid for fid in criteria.fields if fid in wanted]

@@ -33,12 +33,13 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
-from .. import expr as ex
 from ..errors import Problem, ProblemCode
-from ..models.criteria import Criteria, FieldType
-from .compile import round2
+from ..models.criteria import Criteria, FieldType, Star
+from .award import earned, level, star_count, with_awarded
+from .columns import cap_col, star_col, veto_col
+from .compile import condition_fields, round2
 from .rank import league_table
-from .score import cap_col, score_lazy, star_col, veto_col
+from .score import score_lazy
 
 PERIOD_INDEX = "period_index"
 TENURE_OK, TENURE_BLOCKED, TENURE_UNCHECKED = "ok", "blocked", "unchecked"
@@ -142,27 +143,22 @@ def _tenure_period(sub: pl.DataFrame, crit: Criteria, index: int, effective: lis
             )
         sub = sub.with_columns(status.cast(pl.String).alias(tenure_col(star.id)))
         sub = sub.drop(["__n", "__ok"], strict=False)
-    for star in crit.star_order():
-        awarded = pl.col(star_col(star.id, "earned")).fill_null(False)
-        if star.tenure is not None:
-            awarded = awarded & (pl.col(tenure_col(star.id)) != TENURE_BLOCKED).fill_null(True)
-        for req in star.requires:
-            awarded = awarded & pl.col(star_col(req, "awarded"))
-        sub = sub.with_columns(awarded.alias(star_col(star.id, "awarded")))
-    held_count = pl.sum_horizontal(pl.col(star_col(s.id, "awarded")).cast(pl.Int32) for s in crit.stars)
-    limit: pl.Expr = pl.lit(len(crit.stars))
-    for cap in crit.caps:
-        limit = pl.min_horizontal(limit, pl.when(pl.col(cap_col(cap.id))).then(cap.max_stars).otherwise(limit))
-    labels = [crit.level_label(n) for n in range(len(crit.stars) + 1)]
+    sub = with_awarded(sub, crit, _earned_within_tenure)
     with_tenure = [s for s in crit.stars if s.tenure is not None]
     return sub.with_columns(
-        pl.min_horizontal(held_count, limit).cast(pl.Int32).alias("stars"),
+        star_count(crit).alias("stars"),
         _ids([(pl.col(tenure_col(s.id)) == TENURE_BLOCKED, s.id) for s in with_tenure]).alias("tenure_blocked"),
         _ids([((pl.col(tenure_col(s.id)) == TENURE_UNCHECKED) & pl.col(star_col(s.id, "awarded")), s.id)
               for s in with_tenure]).alias("tenure_unchecked"),
-    ).with_columns(
-        pl.col("stars").replace_strict(list(range(len(labels))), labels, return_dtype=pl.String).alias("level")
-    )
+    ).with_columns(level(crit).alias("level"))
+
+
+def _earned_within_tenure(star: Star) -> pl.Expr:
+    """Earned, and not blocked by the star's tenure rule (unknown earned counts as not earned)."""
+    counts = earned(star).fill_null(False)
+    if star.tenure is not None:
+        counts = counts & (pl.col(tenure_col(star.id)) != TENURE_BLOCKED).fill_null(True)
+    return counts
 
 
 def unchecked_tenure_warnings(frame: pl.DataFrame, criteria: Sequence[Criteria], *,
@@ -347,20 +343,7 @@ def group_summary(groups: pl.DataFrame, count: int) -> pl.DataFrame:
 
 def _veto_inputs(crit: Criteria) -> list[str]:
     """Numeric input fields the vetoes and caps read, through derived fields."""
-    wanted: set[str] = set()
-    texts = [v.when for s in crit.stars for v in s.vetoes] + [c.when for c in crit.caps]
-    for text in texts:
-        wanted.update(ex.names(ex.parse(text)))
-    frontier = list(wanted)
-    while frontier:
-        spec = crit.fields.get(frontier.pop())
-        if spec is not None and spec.expr is not None:
-            for name in ex.names(ex.parse(spec.expr)):
-                if name not in wanted:
-                    wanted.add(name)
-                    frontier.append(name)
-    return [fid for fid, spec in crit.fields.items()
-            if fid in wanted and spec.expr is None and spec.numeric]
+    return [fid for fid in condition_fields(crit) if crit.fields[fid].expr is None and crit.fields[fid].numeric]
 
 
 def project(current: pl.DataFrame, previous: pl.DataFrame, crit: Criteria) -> pl.DataFrame:

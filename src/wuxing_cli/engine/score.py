@@ -17,6 +17,8 @@ import polars as pl
 
 from ..models.contract import DEFAULT_NEAR, RESERVED
 from ..models.criteria import Criteria
+from .award import level, star_count, with_awarded
+from .columns import cap_col, pts_col, star_col, veto_col
 from .compile import (
     compile_expression,
     compile_rule,
@@ -26,23 +28,6 @@ from .compile import (
     round2,
 )
 from .rank import rank_branches
-
-
-def pts_col(star: str, indicator: str) -> str:
-    return f"pts:{star}:{indicator}"
-
-
-def veto_col(star: str, veto: str) -> str:
-    return f"veto:{star}:{veto}"
-
-
-def cap_col(cap: str) -> str:
-    return f"cap:{cap}"
-
-
-def star_col(star: str, what: str) -> str:
-    return f"{star}:{what}"
-
 
 _ID_CHUNK = 6  # ids looked up together: a mask of 6 flags indexes a table of 63 joined strings
 
@@ -117,19 +102,7 @@ def score_lazy(criteria: Criteria, frame: pl.LazyFrame | pl.DataFrame, *, near: 
         ]
     lf = lf.with_columns(step2)
 
-    # awarded = earned AND every required star awarded; resolve in dependency order.
-    for star in criteria.star_order():
-        awarded = pl.col(star_col(star.id, "earned"))
-        for req in star.requires:
-            awarded = awarded & pl.col(star_col(req, "awarded"))
-        lf = lf.with_columns(awarded.alias(star_col(star.id, "awarded")))
-
-    held = pl.sum_horizontal(pl.col(star_col(s.id, "awarded")).cast(pl.Int32) for s in criteria.stars)
-    limit: pl.Expr = pl.lit(len(criteria.stars))
-    for cap in criteria.caps:
-        limit = pl.min_horizontal(limit, pl.when(pl.col(cap_col(cap.id))).then(cap.max_stars).otherwise(limit))
-    stars = pl.min_horizontal(held, limit).cast(pl.Int32)
-    labels = [criteria.level_label(n) for n in range(len(criteria.stars) + 1)]
+    lf = with_awarded(lf, criteria)
     all_vetoes = [(pl.col(veto_col(s.id, v.id)), v.id) for s in criteria.stars for v in s.vetoes]
     near_exprs = [
         (
@@ -140,15 +113,13 @@ def score_lazy(criteria: Criteria, frame: pl.LazyFrame | pl.DataFrame, *, near: 
         for s in criteria.stars
     ]
     lf = lf.with_columns(
-        stars.alias("stars"),
+        star_count(criteria).alias("stars"),
         round2(pl.sum_horizontal(pl.col(star_col(s.id, "points")) for s in criteria.stars)).alias("total_points"),
         _join_ids(all_vetoes).alias("vetoes"),
         _join_ids([(pl.col(cap_col(c.id)), c.id) for c in criteria.caps]).alias("capped_by"),
         pl.lit(criteria.id).alias("criteria_id"),
         *near_exprs,
-    ).with_columns(
-        pl.col("stars").replace_strict(list(range(len(labels))), labels, return_dtype=pl.String).alias("level")
-    )
+    ).with_columns(level(criteria).alias("level"))
     return lf
 
 

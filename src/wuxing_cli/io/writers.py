@@ -17,13 +17,17 @@ from ..errors import Problem, ProblemCode, UsageError
 if TYPE_CHECKING:  # polars is imported where frames are handled: `wuxing validate` starts without it
     import polars as pl
 
+#: A text cell starting with one of these would run as a formula in a spreadsheet (SPEC §7).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_LIKE = "^[" + "".join(FORMULA_START).replace("-", "\\-") + "]"
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix an apostrophe to text cells that a spreadsheet would run as a formula (SPEC §7).
 
-    Only String columns are touched: numbers such as -3.5 stay numbers.
+    The one neutralising policy of every CSV wuxing writes (results, forms and merged forms): any
+    text cell starting with ``= + - @``, a tab or a CR, so text such as ``-3.5`` or ``+1`` is shown as
+    text too. Only String columns are touched: number columns such as -3.5 stay numbers.
     """
     import polars as pl
 
@@ -39,7 +43,7 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _formula_like(col: pl.Expr) -> pl.Expr:
-    return col.str.contains(r"^[=+\-@\t\r]")
+    return col.str.contains(_FORMULA_LIKE)
 
 
 def check_output_path(output: Path, inputs: Sequence[Path]) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .criteria import Id
+from .contract import header_key
+from .criteria import DEFAULT_LEVELS, Id
 
 Money = Annotated[
     Decimal,
@@ -83,3 +84,21 @@ class IncentiveRules(_Model):
     @classmethod
     def _version_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def level_of(key: int | str, labels: dict[int, str] | None = None) -> int | None:
+    """A level written as 5, "5", "5星", "五星" (or a criteria's own label); None when it is none."""
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key if key >= 0 else None
+    text = header_key(str(key))
+    if text.isdigit():
+        return int(text)
+    if text.endswith("星") and text[:-1].isdigit():
+        return int(text[:-1])
+    for source in (labels or {}, DEFAULT_LEVELS):
+        for level, name in source.items():
+            if header_key(name) == text:
+                return level
+    return None

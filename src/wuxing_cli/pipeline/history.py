@@ -10,39 +10,15 @@ import polars as pl
 
 from ..engine import history as hist
 from ..errors import DataError, Problem, ProblemCode, UsageError
+from ..io.assessment import load_assessment
 from ..io.criteria_loader import load_criteria_set
-from ..io.table import load_assessment, read_raw
+from ..io.inputs import expand_inputs
+from ..io.reader import read_raw
 from ..models.contract import DEFAULT_NEAR, RESERVED_HEADERS, header_key
 from ..models.criteria import Criteria
 from ..models.periods import ACCEPTED_FORMS, Period, find_period_in, order_periods, try_parse_period
 from ..models.results import Assessment, History, ScoreRun, Source
 from .score import LoadOptions, criteria_names, score_assessment
-
-DATA_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".ods"})
-
-
-def expand_inputs(paths: Sequence[Path]) -> list[Path]:
-    """Files as given; a folder stands for its data files (.csv, .xlsx, …; hidden and ~$ lock files skipped)."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
-                           and not p.name.startswith((".", "~$")))
-            if not found:
-                raise UsageError([Problem("the folder holds no data files (.csv, .xlsx)", file=str(path),
-                                          code=ProblemCode.USAGE)])
-            out.extend(found)
-        elif not path.exists():
-            raise UsageError([Problem("no such file or folder", file=str(path), code=ProblemCode.USAGE)])
-        else:
-            out.append(path)
-    if not out:
-        raise UsageError([Problem("give the files of at least one period", code=ProblemCode.USAGE)])
-    unique: dict[Path, Path] = {}
-    for path in out:  # the same file named twice (e.g. the bulletin's DATA inside a --history folder)
-        unique.setdefault(path.resolve(), path)
-    return list(unique.values())
 
 
 def _file_periods(path: Path, options: LoadOptions) -> list[str]:

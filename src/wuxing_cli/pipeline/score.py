@@ -10,9 +10,9 @@ from typing import Literal, TypeVar, cast
 
 from ..engine.score import result_columns, score
 from ..errors import DataError, Problem, ProblemCode, WuxingError
+from ..io.assessment import load_assessment
 from ..io.criteria_loader import load_criteria_set
 from ..io.resources import DEFAULT_CRITERIA
-from ..io.table import load_assessment
 from ..models.contract import DEFAULT_NEAR
 from ..models.criteria import Criteria
 from ..models.results import Assessment, ScoreRun

@@ -29,10 +29,15 @@ from pathlib import Path
 
 import polars as pl
 
+from ..engine.columns import star_col
 from ..engine.rank import rank_branches
-from ..engine.score import stack_scores, star_col
-from ..errors import DataError, Problem, ProblemCode, UsageError, WuxingError
-from ..io import table
+from ..engine.score import stack_scores
+from ..errors import DataError, Problem, ProblemCode, WuxingError
+from ..io.assessment import load_assessment
+from ..io.data_problems import capped, duplicate_id_problems, missing_value_warning
+from ..io.decode import HEAD_BYTES, codec_name
+from ..io.header_row import head_records, pick_header
+from ..io.period_select import absent_period, several_periods
 from ..models.contract import DEFAULT_NEAR, LINE, header_key
 from ..models.criteria import Criteria
 from ..models.results import Assessment, LoadedPart, Rejected, ScoreRun
@@ -193,7 +198,7 @@ def _csv_encoding(head: bytes, encoding: str | None) -> str | None:
     not GBK: the normal reader reports it (same message and line as without --streaming).
     """
     if encoding is not None:
-        return table._codec(encoding)  # an unknown name is a usage error, as without --streaming
+        return codec_name(encoding)  # an unknown name is a usage error, as without --streaming
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
@@ -206,7 +211,7 @@ def _csv_encoding(head: bytes, encoding: str | None) -> str | None:
 
 def _csv_slices(data: Path, encoding: str | None, rows: int, tmp: Path) -> Iterator[_Slice] | None:
     with data.open("rb") as handle:
-        head = handle.read(1 << 20)
+        head = handle.read(HEAD_BYTES)
     if b"\n" not in head:
         return None  # one line, or old Mac line ends: small enough, or not ours to cut
     codec = _csv_encoding(head, encoding)
@@ -214,12 +219,12 @@ def _csv_slices(data: Path, encoding: str | None, rows: int, tmp: Path) -> Itera
         return None
     text = head.decode(codec or "utf-8", errors="replace").removeprefix("\ufeff")
     lines = text.split("\n")
-    if len(head) == 1 << 20:
+    if len(head) == HEAD_BYTES:
         lines.pop()  # cut in the middle
-    records = table._head_records([line.removesuffix("\r") for line in lines])
+    records = head_records([line.removesuffix("\r") for line in lines])
     if not records:
         return None  # empty: the normal path says so
-    header_end = table._pick_header(records).end  # physical lines down to the header
+    header_end = pick_header(records).end  # physical lines down to the header
 
     def generate() -> Iterator[_Slice]:
         with data.open("rb") as handle:
@@ -301,7 +306,7 @@ def _score_slices(
     tenure_columns = [star_col(s.id, "awarded") for c in criteria for s in c.stars if s.tenure is not None]
     for index, part in enumerate(slices):
         try:
-            loaded = table.load_assessment(
+            loaded = load_assessment(
                 part.path,
                 criteria,
                 encoding=part.encoding,
@@ -366,13 +371,13 @@ def _score_slices(
             del scored
 
     if header_errors:
-        raise DataError(table._capped(header_errors, read_total, name))
+        raise DataError(capped(header_errors, read_total, name))
     _check_periods(sorted(periods), options.period, name)
-    dupes, total = table.duplicate_id_problems(pl.concat(ids), name, id_header) if ids else ([], 0)
+    dupes, total = duplicate_id_problems(pl.concat(ids), name, id_header) if ids else ([], 0)
     del ids
     if dupes or (errors and not options.skip_invalid):
         # as for one file: duplicate ids, then the bad cells (even those --skip-invalid would reject)
-        raise DataError(table._capped(dupes + errors, total + error_total, name))
+        raise DataError(capped(dupes + errors, total + error_total, name))
     if not keys:
         if rejected:
             from .score import _all_rejected
@@ -396,7 +401,7 @@ def _score_slices(
     for (crit_id, fid), (header, count, lines) in sorted(
         missing.items(), key=lambda kv: (order.get(kv[0][0], 0), _field_index(criteria, kv[0]))
     ):
-        notes.append(table.missing_value_warning(name, header, fid, crit_id, count, lines))
+        notes.append(missing_value_warning(name, header, fid, crit_id, count, lines))
     if tenure:
         from ..engine.history import unchecked_tenure_warnings
 
@@ -443,11 +448,9 @@ def _field_index(criteria: Sequence[Criteria], key: tuple[str, str]) -> int:
 def _check_periods(periods: list[str], period: str | None, name: str) -> None:
     """The whole file's period rules (a slice sees only its own periods)."""
     if period is None and len(periods) > 1:
-        raise UsageError([Problem(f"the file holds {len(periods)} periods: {', '.join(periods)}", file=name,
-                                  hint="pick one with --period", code=ProblemCode.PERIOD_SEVERAL)])
+        raise several_periods(periods, name)
     if period is not None and periods and header_key(period) not in {header_key(p) for p in periods}:
-        raise UsageError([Problem(f"no rows for period '{period}'; periods in the file: {', '.join(periods)}",
-                                  file=name, code=ProblemCode.PERIOD_ABSENT)])
+        raise absent_period(period, periods, name)
 
 
 __all__ = ["BATCH_ROWS", "Streamed", "score_streaming"]

@@ -1,4 +1,5 @@
-"""Pure inline-SVG bar charts for the HTML bulletin: no scripts, no external fonts, deterministic text.
+"""Pure inline-SVG charts for the HTML bulletin (bars, columns, trend lines): no scripts, no external fonts,
+deterministic text.
 
 Every function returns one ``<svg>`` element as a string. Text is XML-escaped here, so the result can
 be inserted into an autoescaped template as markup. Coordinates are written with one decimal so the
@@ -200,5 +201,67 @@ def bar_chart(
                        f'{escape(value_text(value, decimals, unit))}</title></rect>')
             out.append(f'<text x="{_f(left + w + 4)}" y="{_f(y + bar_h - 4)}" font-size="11" '
                        f'fill="{INK}">{escape(value_text(value, decimals, unit))}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def trend_chart(groups: Sequence[tuple[str, Sequence[float | None]]], labels: Sequence[str], title: str,
+                columns: int = 4) -> str:
+    """Small multiples: one line chart per group on a shared vertical scale (inline SVG, deterministic)."""
+    if not groups or not labels:
+        return ""
+    values = [v for _, series in groups for v in series if v is not None]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if high - low < 1e-9:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.1
+    low, high = low - pad, high + pad
+    cell_w, cell_h, top = 170.0, 110.0, 36.0
+    cols = max(1, min(columns, len(groups)))
+    rows = (len(groups) + cols - 1) // cols
+    width, height = cols * cell_w + 10, top + rows * cell_h + 10
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
+           f'viewBox="0 0 {_f(width)} {_f(height)}" role="img" aria-label="{_attr(title)}" '
+           f"style=\"font-family:{_attr(FONT_STACK)}\">",
+           f"<title>{escape(title)}</title>",
+           f'<text x="{_f(width / 2)}" y="20.0" text-anchor="middle" font-size="15" font-weight="bold" '
+           f'fill="{INK}">{escape(title)}</text>']
+    n = len(labels)
+    for k, (name, series) in enumerate(groups):
+        x0 = 10 + (k % cols) * cell_w
+        y0 = top + (k // cols) * cell_h
+        px0, px1, py0, py1 = x0 + 8, x0 + cell_w - 14, y0 + 24, y0 + cell_h - 22
+        out.append(f'<text x="{_f(x0 + 8)}" y="{_f(y0 + 14)}" font-size="12" fill="{INK}">{escape(name)}</text>')
+        out.append(f'<line x1="{_f(px0)}" y1="{_f(py1)}" x2="{_f(px1)}" y2="{_f(py1)}" stroke="{GRID}"/>')
+
+        def xy(i: int, v: float, px0: float = px0, px1: float = px1, py0: float = py0, py1: float = py1
+               ) -> tuple[float, float]:
+            x = px0 + (px1 - px0) * (i / (n - 1) if n > 1 else 0.5)
+            y = py1 - (py1 - py0) * (v - low) / (high - low)
+            return x, y
+
+        points = [(i, v) for i, v in enumerate(series) if v is not None]
+        segments: list[list[tuple[float, float]]] = []
+        for i, v in points:
+            if segments and segments[-1] and i - 1 in [p for p, _ in points] and series[i - 1] is not None:
+                segments[-1].append(xy(i, v))
+            else:
+                segments.append([xy(i, v)])
+        for seg in segments:
+            if len(seg) > 1:
+                coords = " ".join(f"{_f(x)},{_f(y)}" for x, y in seg)
+                out.append(f'<polyline points="{coords}" fill="none" stroke="{CURRENT}" stroke-width="2"/>')
+        for i, v in points:
+            x, y = xy(i, v)
+            out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{CURRENT}"/>')
+        if points:
+            i, v = points[-1]
+            x, y = xy(i, v)
+            out.append(f'<text x="{_f(x)}" y="{_f(y - 6)}" text-anchor="end" font-size="10" '
+                       f'fill="{INK}">{v:.1f}</text>')
+        out.append(f'<text x="{_f(px0)}" y="{_f(py1 + 14)}" font-size="9" fill="{INK}">{escape(labels[0])}</text>')
+        if n > 1:
+            out.append(f'<text x="{_f(px1)}" y="{_f(py1 + 14)}" text-anchor="end" font-size="9" '
+                       f'fill="{INK}">{escape(labels[-1])}</text>')
     out.append("</svg>")
     return "\n".join(out)

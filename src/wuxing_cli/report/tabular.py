@@ -13,16 +13,7 @@ import polars as pl
 
 from ..io.writers import neutralise
 from .grid import Column, Grid
-
-
-def num(value: Any) -> Any:
-    """A JSON-friendly number: integral floats become ints (100.0 → 100); NaN/inf become null."""
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return None
-        if value.is_integer() and abs(value) < 2**53:
-            return int(value)
-    return value
+from .labels import num
 
 
 def json_text(document: Any) -> str:
@@ -131,3 +122,19 @@ def grid_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: 
         last = index == len(headers) - 1
         columns.append(Column(header, numeric=is_num, fold=last, min_width=min(width, 10) if last else width))
     return Grid(columns, texts, title=title, caption=caption)
+
+
+def narrow_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
+                 numeric: Sequence[bool] | None = None, keep: Sequence[int] = ()) -> Grid:
+    """A table for narrow terminals too: numbers (and ``keep`` columns) are never cut, text folds."""
+    from rich.cells import cell_len
+
+    numeric = numeric or [False] * len(headers)
+    texts = [[_cell(v) for v in row] for row in rows]
+    columns = []
+    for n, (header, is_num) in enumerate(zip(headers, numeric, strict=True)):
+        width = max([cell_len(r[n]) for r in texts] + [1])
+        # kept and numeric columns: the header may fold onto two lines; the value is never cut
+        columns.append(Column(header, numeric=is_num, fold=True,
+                              min_width=width if n in keep or is_num else min(width, 10)))
+    return Grid(columns, texts, title=title or None)

@@ -6,11 +6,12 @@ from typing import Any
 
 import polars as pl
 
-from ..engine.score import star_col
+from ..engine.breakdown import level_counts, star_counts
+from ..engine.columns import star_col
 from ..models.results import ScoreRun
 from .grid import Doc
-from .labels import Lang, label, level_label, star_marks
-from .tabular import grid_table, markdown_table, num
+from .labels import Lang, clause_sep, label, level_label, num, period_suffix, star_marks
+from .tabular import grid_table, markdown_table
 
 OPTIONAL = ("county", "township", "branch_type", "period")
 
@@ -59,15 +60,8 @@ def _split(value: str | None) -> list[str]:
 def score_document(run: ScoreRun) -> dict[str, Any]:
     """The ``score --format json`` document (SPEC §5)."""
     frame = run.frame
-    levels = {str(n): 0 for n in range(max((len(c.stars) for c in run.criteria), default=5) + 1)}
-    for count_row in frame.group_by("stars").len().iter_rows():
-        levels[str(count_row[0])] = int(count_row[1])
-    star_summary: dict[str, dict[str, int]] = {}
-    for sid in star_ids(run):
-        star_summary[sid] = {
-            "earned": int(frame[star_col(sid, "earned")].fill_null(False).sum()),
-            "awarded": int(frame[star_col(sid, "awarded")].fill_null(False).sum()),
-        }
+    levels = level_counts(frame, max((len(c.stars) for c in run.criteria), default=5))
+    star_summary = star_counts(frame, star_ids(run))
     optional = present_optional(frame)
     branches = []
     by_id = {c.id: c for c in run.criteria}
@@ -160,11 +154,11 @@ def _display_rows(run: ScoreRun, lang: Lang) -> tuple[list[str], list[list[Any]]
 def score_markdown(run: ScoreRun, lang: Lang) -> str:
     headers, rows, numeric = _display_rows(run, lang)
     title = label("score_title", lang)
-    period = f"（{run.period}）" if run.period and lang == Lang.zh else f" ({run.period})" if run.period else ""
+    period = period_suffix(run.period, lang)
     align = ["---:" if n else "---" for n in numeric]
     text = f"# {title}{period}\n\n{label('branches_scored', lang, n=run.frame.height)}"
     if run.data.rejected:
-        text += "；" if lang == Lang.zh else "; "
+        text += clause_sep(lang)
         text += label("rejected_rows", lang, n=len(run.data.rejected))
     return text + "\n\n" + markdown_table(rows, headers, align)
 
@@ -200,12 +194,12 @@ def score_renderable(run: ScoreRun, lang: Lang) -> Doc:
         cells: list[Any] = [row["rank"]] + ([row["group_rank"]] if has_group else [])
         cells += [row["branch_name"]] + ([row["township"]] if has_township else [])
         cells += [star_marks(row["stars"], len(criteria.stars)),
-                  f"{row['total_points']:.2f}", " ".join(held), "；".join(notes) if lang == Lang.zh else "; ".join(notes)]
+                  f"{row['total_points']:.2f}", " ".join(held), clause_sep(lang).join(notes)]
         rows.append(cells)
     del names
     period = f" {run.period}" if run.period else ""
     table = grid_table(rows, headers, title=label("score_title", lang) + period, numeric=numeric)
     note = label("branches_scored", lang, n=frame.height)
     if run.data.rejected:
-        note += ("；" if lang == Lang.zh else "; ") + label("rejected_rows", lang, n=len(run.data.rejected))
+        note += clause_sep(lang) + label("rejected_rows", lang, n=len(run.data.rejected))
     return Doc([table]).add(note)

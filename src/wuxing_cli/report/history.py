@@ -6,98 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 import polars as pl
 
 from ..engine import history as hist
-from ..engine.score import star_col
+from ..engine.breakdown import at_risk_per_group
+from ..engine.columns import star_col
 from ..models.results import History
 from .grid import Doc, Line
-from .labels import Lang, level_label
-from .tabular import grid_table, markdown_table, num
+from .labels import Lang, by_label, clause_sep, label, level_label, list_sep, num
+from .svg import trend_chart
+from .tabular import grid_table, markdown_table
 
 SPARK = "▁▂▃▄▅▆▇█"
 GAP = "·"
-
-_T: dict[str, tuple[str, str]] = {
-    "title": ("\u201c五星\u201d支部星级走势", "Five-star branches over time"),
-    "span": ("{first} 至 {last}，共 {n} 期", "{first} to {last}, {n} periods"),
-    "span_one": ("{first}，共 1 期（无历史可比）", "{first}, one period (no history to compare)"),
-    "summary_one": ("共 {branches} 个支部；摘星预警 {risk} 个支部（{stars} 颗星）。",
-                    "{branches} branches; {risk} branches at risk of losing a star ({stars} stars)."),
-    "summary": ("共 {branches} 个支部；本期较上期晋星 {up} 个、降星 {down} 个；摘星预警 {risk} 个支部（{stars} 颗星）。",
-                "{branches} branches; since the previous period {up} gained and {down} lost stars; "
-                "{risk} branches at risk of losing a star ({stars} stars)."),
-    "groups": ("{by}走势", "Trend by {by}"),
-    "risk": ("摘星预警（余量≤{margin}分、连续两期下降或否决事项趋近）",
-             "At risk of losing a star (within {margin} points, two falls in a row, or a veto trending)"),
-    "no_risk": ("无摘星预警。", "No branch is at risk."),
-    "branches": ("各支部走势", "Branches"),
-    "rank": ("排名", "Rank"),
-    "group": ("单位", "Group"),
-    "branch_name": ("支部名称", "Branch"),
-    "township": ("乡镇(街道)", "Township"),
-    "county": ("县区", "County"),
-    "branch_type": ("类型", "Type"),
-    "trend": ("星级走势", "Stars trend"),
-    "series": ("各期星数", "Stars by period"),
-    "level": ("星级", "Level"),
-    "points": ("总分", "Points"),
-    "delta": ("较上期", "Change"),
-    "streak": ("连续", "Streak"),
-    "streak_n": ("{n}期", "{n}"),
-    "notes": ("备注", "Notes"),
-    "branches_n": ("支部数", "Branches"),
-    "mean_stars": ("平均星数", "Mean stars"),
-    "mean_points": ("平均分", "Mean points"),
-    "points_trend": ("平均分走势", "Mean points by period"),
-    "share_3plus": ("三星及以上", "3★+"),
-    "rank_change": ("名次变化", "Rank change"),
-    "at_risk": ("预警支部", "At risk"),
-    "star": ("星", "Star"),
-    "star_points": ("得分", "Points"),
-    "pass_mark": ("达标线", "Pass mark"),
-    "cushion": ("余量", "Cushion"),
-    "recent": ("近三期得分", "Last three periods"),
-    "reasons": ("预警原因", "Why"),
-    "dependents": ("连带失去", "Also lost"),
-    "r_margin": ("接近达标线", "near the pass mark"),
-    "r_falling": ("连续两期下降", "fell twice in a row"),
-    "r_veto": ("否决事项趋近：{name}", "veto trending: {name}"),
-    "r_cap": ("封顶事项趋近：{name}", "cap trending: {name}"),
-    "n_gained": ("晋星：{ids}", "gained: {ids}"),
-    "n_lost": ("降星：{ids}", "lost: {ids}"),
-    "n_absent": ("本期未参评", "not in the latest period"),
-    "n_risk": ("摘星预警：{ids}", "at risk: {ids}"),
-    "n_new": ("新参评", "new"),
-    "n_blocked": ("保持期未满：{ids}", "tenure not met: {ids}"),
-    "n_unchecked": ("保持期未核：{ids}", "tenure unchecked: {ids}"),
-    "first_awarded": ("首次获评", "First awarded"),
-    "section": ("星级走势与摘星预警", "Trends and stars at risk"),
-    "section_intro": ("本节依据 {first} 至 {last} 共 {n} 期评定结果，列出各{by}平均分走势和有摘星风险的支部。",
-                      "Based on the {n} periods from {first} to {last}: mean points by {by} and the branches "
-                      "at risk of losing a star."),
-    "chart": ("各{by}平均分走势", "Mean points by {by}"),
-    "risk_limit": ("仅列出余量最小的前{n}项（共{total}项），完整名单请运行 wuxing history。",
-                   "Only the {n} smallest cushions are listed (of {total}); run wuxing history for all."),
-}
-
-BY_LABELS = {"township": ("乡镇（街道）", "Township"), "county": ("县（市、区）", "County"),
-             "branch_type": ("类型", "Type"), "period": ("期间", "Period")}
-
-
-def t(key: str, lang: Lang | str, **params: object) -> str:
-    zh, en = _T[key]
-    text = en if str(lang) == Lang.en else zh
-    return text.format(**params) if params else text
-
-
-def by_label(by: str, lang: Lang | str, *, inline: bool = False) -> str:
-    """The group column's name: a header (``Township``) or, with ``inline``, for a sentence (``township``)."""
-    zh, en = BY_LABELS.get(by, (by, by))
-    return (en.lower() if inline else en) if str(lang) == Lang.en else zh
-
 
 def sparkline(values: Sequence[float | int | None], top: float = hist.MAX_LEVEL) -> str:
     """One block per value on a fixed 0…``top`` scale (▁ = 0, █ = top); ``·`` where a value is missing."""
@@ -149,9 +71,7 @@ def build_history(history: History, *, by: str | None = None, margin: float = hi
         groups = hist.group_history(history.long, by, history.labels)
         gsum = hist.group_summary(groups, len(history.labels))
         if gsum.height:
-            counts = (risk.with_columns(pl.col(by).cast(pl.String).fill_null("").alias("group"))
-                      .group_by("group").agg(pl.col("branch_id").n_unique().cast(pl.Int64).alias("at_risk")))
-            gsum = gsum.join(counts, on="group", how="left").with_columns(pl.col("at_risk").fill_null(0))
+            gsum = at_risk_per_group(gsum, risk, by=by)
     return HistoryReport(history, by, margin, series, summary, risk, groups, gsum)
 
 
@@ -175,16 +95,16 @@ def reason_text(codes: str, history: History, lang: Lang | str) -> str:
     out = []
     for code in (c for c in codes.split(";") if c):
         if code == "margin":
-            out.append(t("r_margin", lang))
+            out.append(label("r_margin", lang))
         elif code == "falling":
-            out.append(t("r_falling", lang))
+            out.append(label("r_falling", lang))
         elif code.startswith("veto:"):
-            out.append(t("r_veto", lang, name=names.get(code, code[5:])))
+            out.append(label("r_veto", lang, name=names.get(code, code[5:])))
         elif code.startswith("cap:"):
-            out.append(t("r_cap", lang, name=names.get(code, code[4:])))
+            out.append(label("r_cap", lang, name=names.get(code, code[4:])))
         else:
             out.append(code)
-    return "；".join(out) if str(lang) == Lang.zh else "; ".join(out)
+    return clause_sep(lang).join(out)
 
 
 def _star_names(ids: str, history: History) -> str:
@@ -200,21 +120,21 @@ def _level(stars: int | None, text: str | None, lang: Lang | str) -> str:
 def _notes(row: Mapping[str, Any], history: History, lang: Lang | str) -> str:
     notes = []
     if not row["present_latest"]:
-        notes.append(t("n_absent", lang))
+        notes.append(label("n_absent", lang))
     elif row.get("periods_present") == 1 and len(history.labels) > 1:
-        notes.append(t("n_new", lang))
+        notes.append(label("n_new", lang))
     if row["present_latest"] and row.get("gained"):
-        notes.append(t("n_gained", lang, ids=_star_names(row["gained"], history)))
+        notes.append(label("n_gained", lang, ids=_star_names(row["gained"], history)))
     if row["present_latest"] and row.get("lost"):
-        notes.append(t("n_lost", lang, ids=_star_names(row["lost"], history)))
+        notes.append(label("n_lost", lang, ids=_star_names(row["lost"], history)))
     risk = row.get("risk")
     if risk:
-        notes.append(t("n_risk", lang, ids=risk))
+        notes.append(label("n_risk", lang, ids=risk))
     if row.get("tenure_blocked"):
-        notes.append(t("n_blocked", lang, ids=_star_names(row["tenure_blocked"], history)))
+        notes.append(label("n_blocked", lang, ids=_star_names(row["tenure_blocked"], history)))
     if row.get("tenure_unchecked"):
-        notes.append(t("n_unchecked", lang, ids=_star_names(row["tenure_unchecked"], history)))
-    return "；".join(notes) if str(lang) == Lang.zh else "; ".join(notes)
+        notes.append(label("n_unchecked", lang, ids=_star_names(row["tenure_unchecked"], history)))
+    return clause_sep(lang).join(notes)
 
 
 def _series_text(values: Sequence[Any]) -> str:
@@ -229,8 +149,8 @@ def _headline(report: HistoryReport, lang: Lang | str) -> str:
     latest = report.summary.filter(pl.col("present_latest"))
     up = latest.filter(pl.col("delta_stars") > 0).height if "delta_stars" in latest.columns else 0
     down = latest.filter(pl.col("delta_stars") < 0).height if "delta_stars" in latest.columns else 0
-    key = "summary" if len(report.labels) > 1 else "summary_one"
-    return t(key, lang, branches=report.summary.height, up=up, down=down,
+    key = "history_summary" if len(report.labels) > 1 else "history_summary_one"
+    return label(key, lang, branches=report.summary.height, up=up, down=down,
              risk=report.risk.get_column("branch_id").n_unique() if report.risk.height else 0,
              stars=report.risk.filter(pl.col("star_id").is_not_null()).height)
 
@@ -238,8 +158,8 @@ def _headline(report: HistoryReport, lang: Lang | str) -> str:
 def _title(report: HistoryReport, lang: Lang | str) -> tuple[str, str]:
     labels = report.labels
     if len(labels) == 1:
-        return t("title", lang), t("span_one", lang, first=labels[0])
-    return t("title", lang), t("span", lang, first=labels[0], last=labels[-1], n=len(labels))
+        return label("history_title", lang), label("history_span_one", lang, first=labels[0])
+    return label("history_title", lang), label("history_span", lang, first=labels[0], last=labels[-1], n=len(labels))
 
 
 # ---- rows of each table (texts), shared by the terminal and Markdown renderers
@@ -247,9 +167,9 @@ def _title(report: HistoryReport, lang: Lang | str) -> tuple[str, str]:
 
 def group_rows(report: HistoryReport, lang: Lang | str) -> tuple[list[str], list[list[Any]], list[bool]]:
     assert report.group_summary is not None and report.by is not None
-    headers = [t("rank", lang), by_label(report.by, lang), t("branches_n", lang), t("trend", lang),
-               t("mean_stars", lang), t("points_trend", lang), t("mean_points", lang), t("delta", lang),
-               t("rank_change", lang), t("share_3plus", lang), t("at_risk", lang)]
+    headers = [label("rank", lang), by_label(report.by, lang), label("branches", lang), label("stars_trend", lang),
+               label("mean_stars", lang), label("points_trend", lang), label("mean_points", lang), label("delta_previous", lang),
+               label("rank_change", lang), label("share_3plus", lang), label("at_risk", lang)]
     rows = []
     for row in report.group_summary.iter_rows(named=True):
         rows.append([
@@ -271,9 +191,9 @@ def _rank_change(value: int | None) -> str:
 
 
 def risk_rows(report: HistoryReport, lang: Lang | str) -> tuple[list[str], list[list[Any]], list[bool]]:
-    headers = [t("branch_name", lang), t("township", lang), t("level", lang), t("star", lang),
-               t("star_points", lang), t("pass_mark", lang), t("cushion", lang), t("recent", lang),
-               t("reasons", lang), t("dependents", lang)]
+    headers = [label("branch_name", lang), label("township", lang), label("level", lang), label("star", lang),
+               label("points", lang), label("pass_mark", lang), label("cushion", lang), label("recent_points", lang),
+               label("risk_reasons", lang), label("risk_dependents", lang)]
     rows = []
     for row in report.risk.iter_rows(named=True):
         recent = [row["points_prev2"], row["points_prev"], row["points"]]
@@ -288,14 +208,14 @@ def risk_rows(report: HistoryReport, lang: Lang | str) -> tuple[list[str], list[
 
 
 def branch_rows(report: HistoryReport, lang: Lang | str) -> tuple[list[str], list[list[Any]], list[bool]]:
-    headers = [t("rank", lang), t("branch_name", lang), t("township", lang), t("trend", lang), t("series", lang),
-               t("level", lang), t("points", lang), t("delta", lang), t("streak", lang), t("notes", lang)]
+    headers = [label("rank", lang), label("branch_name", lang), label("township", lang), label("stars_trend", lang), label("stars_series", lang),
+               label("level", lang), label("total_points", lang), label("delta_previous", lang), label("streak", lang), label("notes", lang)]
     rows = []
     at_risk: dict[str, list[str]] = {}
     for item in report.risk.iter_rows(named=True):
         name = item["star_name"] or reason_text(item["reasons"], report.history, lang)
         at_risk.setdefault(item["branch_id"], []).append(name)
-    sep = "、" if str(lang) == Lang.zh else ", "
+    sep = list_sep(lang)
     for row in report.summary.iter_rows(named=True):
         present = row["present_latest"]
         row["risk"] = sep.join(at_risk.get(row["branch_id"], []))
@@ -305,7 +225,7 @@ def branch_rows(report: HistoryReport, lang: Lang | str) -> tuple[list[str], lis
             _level(row["stars"], row["level"], lang) if present else "",
             _fmt(row["total_points"]) if present else "",
             _signed(row["delta_points"]) if present else "",
-            t("streak_n", lang, n=row["streak"]) if present else "",
+            label("streak_n", lang, n=row["streak"]) if present else "",
             _notes(row, report.history, lang),
         ])
     numeric = [True, False, False, False, False, False, True, True, True, False]
@@ -321,14 +241,14 @@ def history_renderable(report: HistoryReport, lang: Lang | str) -> Doc:
     doc = Doc([Line(f"{title}  {span}", bold=True), Line(_headline(report, lang))])
     if report.group_summary is not None and report.group_summary.height and report.by is not None:
         headers, rows, numeric = group_rows(report, lang)
-        doc.add(grid_table(rows, headers, numeric=numeric, title=t("groups", lang, by=by_label(report.by, lang, inline=True))))
+        doc.add(grid_table(rows, headers, numeric=numeric, title=label("history_groups", lang, by=by_label(report.by, lang, inline=True))))
     if report.risk.height:
         headers, rows, numeric = risk_rows(report, lang)
-        doc.add(grid_table(rows, headers, numeric=numeric, title=t("risk", lang, margin=num(report.margin))))
+        doc.add(grid_table(rows, headers, numeric=numeric, title=label("history_risk", lang, margin=num(report.margin))))
     else:
-        doc.add(t("no_risk", lang))
+        doc.add(label("history_no_risk", lang))
     headers, rows, numeric = branch_rows(report, lang)
-    doc.add(grid_table(rows, headers, numeric=numeric, title=t("branches", lang)))
+    doc.add(grid_table(rows, headers, numeric=numeric, title=label("history_branches", lang)))
     return doc
 
 
@@ -337,16 +257,16 @@ def history_markdown(report: HistoryReport, lang: Lang | str) -> str:
     out = [f"# {title}\n", f"{span}。\n" if str(lang) == Lang.zh else f"{span}.\n", _headline(report, lang) + "\n"]
     if report.group_summary is not None and report.group_summary.height and report.by is not None:
         headers, rows, numeric = group_rows(report, lang)
-        out.append(f"## {t('groups', lang, by=by_label(report.by, lang))}\n")
+        out.append(f"## {label('history_groups', lang, by=by_label(report.by, lang))}\n")
         out.append(markdown_table(rows, headers, _align(numeric)))
-    out.append(f"## {t('risk', lang, margin=num(report.margin))}\n")
+    out.append(f"## {label('history_risk', lang, margin=num(report.margin))}\n")
     if report.risk.height:
         headers, rows, numeric = risk_rows(report, lang)
         out.append(markdown_table(rows, headers, _align(numeric)))
     else:
-        out.append(t("no_risk", lang) + "\n")
+        out.append(label("history_no_risk", lang) + "\n")
     headers, rows, numeric = branch_rows(report, lang)
-    out.append(f"## {t('branches', lang)}\n")
+    out.append(f"## {label('history_branches', lang)}\n")
     out.append(markdown_table(rows, headers, _align(numeric)))
     return "\n".join(out)
 
@@ -470,22 +390,22 @@ def bulletin_section(report: HistoryReport, lang: Lang | str, *, limit: int = 30
     of ``report.bulletin._section``; its chart is ``history`` (see :func:`bulletin_charts`)."""
     labels = report.labels
     by = report.by or "township"
-    paragraphs = [t("section_intro", lang, first=labels[0], last=labels[-1], n=len(labels), by=by_label(by, lang, inline=True)),
+    paragraphs = [label("history_section_intro", lang, first=labels[0], last=labels[-1], n=len(labels), by=by_label(by, lang, inline=True)),
                   _headline(report, lang)]
     tables = []
     if report.group_summary is not None and report.group_summary.height:
         headers, rows, numeric = group_rows(report, lang)
-        tables.append(_bulletin_table(headers, rows, numeric, t("groups", lang, by=by_label(by, lang, inline=True))))
+        tables.append(_bulletin_table(headers, rows, numeric, label("history_groups", lang, by=by_label(by, lang, inline=True))))
     notes = []
     if report.risk.height:
         headers, rows, numeric = risk_rows(report, lang)
-        table = _bulletin_table(headers, rows[:limit], numeric, t("risk", lang, margin=num(report.margin)))
+        table = _bulletin_table(headers, rows[:limit], numeric, label("history_risk", lang, margin=num(report.margin)))
         if len(rows) > limit:
-            table["note"] = t("risk_limit", lang, n=limit, total=len(rows))
+            table["note"] = label("history_risk_limit", lang, n=limit, total=len(rows))
         tables.append(table)
     else:
-        notes.append(t("no_risk", lang))
-    return {"id": "history", "heading": t("section", lang), "paragraphs": paragraphs,
+        notes.append(label("history_no_risk", lang))
+    return {"id": "history", "heading": label("history_section", lang), "paragraphs": paragraphs,
             "chart": "history" if report.group_summary is not None else None, "tables": tables,
             "subsections": [], "notes": notes}
 
@@ -497,82 +417,10 @@ def _bulletin_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numer
             "rows": [["" if c is None else str(c) for c in row] for row in rows], "highlight": [], "note": None}
 
 
-_FONT = ('"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",'
-         '"WenQuanYi Micro Hei",sans-serif')
-_RED, _INK, _GRID = "#b22222", "#333333", "#e3e3e3"
-
-
-def _c(value: float) -> str:
-    text = f"{value:.1f}"
-    return "0.0" if text == "-0.0" else text
-
-
-def trend_chart(groups: Sequence[tuple[str, Sequence[float | None]]], labels: Sequence[str], title: str,
-                columns: int = 4) -> str:
-    """Small multiples: one line chart per group on a shared vertical scale (inline SVG, deterministic)."""
-    if not groups or not labels:
-        return ""
-    values = [v for _, series in groups for v in series if v is not None]
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
-    if high - low < 1e-9:
-        low, high = low - 1, high + 1
-    pad = (high - low) * 0.1
-    low, high = low - pad, high + pad
-    cell_w, cell_h, top = 170.0, 110.0, 36.0
-    cols = max(1, min(columns, len(groups)))
-    rows = (len(groups) + cols - 1) // cols
-    width, height = cols * cell_w + 10, top + rows * cell_h + 10
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_c(width)}" height="{_c(height)}" '
-           f'viewBox="0 0 {_c(width)} {_c(height)}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
-           f"style=\"font-family:{escape(_FONT, {chr(34): '&quot;'})}\">",
-           f"<title>{escape(title)}</title>",
-           f'<text x="{_c(width / 2)}" y="20.0" text-anchor="middle" font-size="15" font-weight="bold" '
-           f'fill="{_INK}">{escape(title)}</text>']
-    n = len(labels)
-    for k, (name, series) in enumerate(groups):
-        x0 = 10 + (k % cols) * cell_w
-        y0 = top + (k // cols) * cell_h
-        px0, px1, py0, py1 = x0 + 8, x0 + cell_w - 14, y0 + 24, y0 + cell_h - 22
-        out.append(f'<text x="{_c(x0 + 8)}" y="{_c(y0 + 14)}" font-size="12" fill="{_INK}">{escape(name)}</text>')
-        out.append(f'<line x1="{_c(px0)}" y1="{_c(py1)}" x2="{_c(px1)}" y2="{_c(py1)}" stroke="{_GRID}"/>')
-
-        def xy(i: int, v: float, px0: float = px0, px1: float = px1, py0: float = py0, py1: float = py1
-               ) -> tuple[float, float]:
-            x = px0 + (px1 - px0) * (i / (n - 1) if n > 1 else 0.5)
-            y = py1 - (py1 - py0) * (v - low) / (high - low)
-            return x, y
-
-        points = [(i, v) for i, v in enumerate(series) if v is not None]
-        segments: list[list[tuple[float, float]]] = []
-        for i, v in points:
-            if segments and segments[-1] and i - 1 in [p for p, _ in points] and series[i - 1] is not None:
-                segments[-1].append(xy(i, v))
-            else:
-                segments.append([xy(i, v)])
-        for seg in segments:
-            if len(seg) > 1:
-                coords = " ".join(f"{_c(x)},{_c(y)}" for x, y in seg)
-                out.append(f'<polyline points="{coords}" fill="none" stroke="{_RED}" stroke-width="2"/>')
-        for i, v in points:
-            x, y = xy(i, v)
-            out.append(f'<circle cx="{_c(x)}" cy="{_c(y)}" r="2.5" fill="{_RED}"/>')
-        if points:
-            i, v = points[-1]
-            x, y = xy(i, v)
-            out.append(f'<text x="{_c(x)}" y="{_c(y - 6)}" text-anchor="end" font-size="10" '
-                       f'fill="{_INK}">{v:.1f}</text>')
-        out.append(f'<text x="{_c(px0)}" y="{_c(py1 + 14)}" font-size="9" fill="{_INK}">{escape(labels[0])}</text>')
-        if n > 1:
-            out.append(f'<text x="{_c(px1)}" y="{_c(py1 + 14)}" text-anchor="end" font-size="9" '
-                       f'fill="{_INK}">{escape(labels[-1])}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
-
-
 def bulletin_charts(report: HistoryReport, lang: Lang | str) -> dict[str, str]:
     """``{"history": <svg>}``: mean points per group over the periods (small multiples)."""
     if report.group_summary is None or report.group_summary.height == 0:
         return {"history": ""}
     by = report.by or "township"
     groups = [(row["group"] or "—", row["points_series"]) for row in report.group_summary.iter_rows(named=True)]
-    return {"history": trend_chart(groups, report.labels, t("chart", lang, by=by_label(by, lang, inline=True)))}
+    return {"history": trend_chart(groups, report.labels, label("history_chart", lang, by=by_label(by, lang, inline=True)))}

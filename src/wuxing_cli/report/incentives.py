@@ -11,64 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ..engine.incentives import IncentiveResult, RuleInfo
 from ..errors import ProblemCode
-from ..incentives import IncentiveResult, RuleInfo
-from ..models.incentives import Per, RuleType
-from .history_out import by_label
-from .labels import Lang, level_label
+from ..models.criteria import DEFAULT_LEVELS
+from ..models.incentives import RuleType
+from .labels import Lang, by_label, label, level_label
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
-
-_T: dict[str, tuple[str, str]] = {
-    "title": ("\u201c五星\u201d支部创建奖补测算", "Five-star incentives"),
-    "rules": ("奖补项目", "Rules"),
-    "due": ("应发", "Due"),
-    "payable": ("实发", "Payable"),
-    "subtotal": ("小计", "Subtotal"),
-    "cap_cut": ("封顶核减", "Cap cut"),
-    "branches": ("支部数", "Branches"),
-    "paid": ("获奖补支部", "Paid"),
-    "total": ("合计", "Total"),
-    "branch_name": ("支部名称", "Branch"),
-    "branch_id": ("支部编码", "Branch ID"),
-    "county": ("县区", "County"),
-    "township": ("乡镇(街道)", "Township"),
-    "branch_type": ("类型", "Type"),
-    "stars": ("星数", "Stars"),
-    "level": ("星级", "Level"),
-    "people": ("{name}人数", "{name} persons"),
-    "group_table": ("按{by}汇总", "By {by}"),
-    "branch_table": ("各支部奖补明细", "Per branch"),
-    "summary_plain": ("应发合计 {due} 元，实发合计 {payable} 元。", "Total due {due} 元; total payable {payable} 元."),
-    "summary_budget_ok": ("应发合计 {due} 元，未超出预算 {budget} 元，实发合计 {payable} 元。",
-                          "Total due {due} 元, within the budget of {budget} 元; total payable {payable} 元."),
-    "summary_scaled": ("应发合计 {due} 元，超出预算 {budget} 元，按 {pct} 的比例发放，实发合计 {payable} 元（尾差按最大余额法分配到分）。",
-                       "Total due {due} 元 exceeds the budget of {budget} 元: scaled by {pct}, total payable "
-                       "{payable} 元 (largest remainders, to the fen)."),
-    "cap_note": ("每个支部每期合计不超过 {cap} 元。", "At most {cap} 元 per branch and period."),
-    "period": ("期间", "Period"),
-    "group": ("单位", "Group"),
-    "rule_id": ("标识", "ID"),
-    "rule_name": ("名称", "Name"),
-    "rule_type": ("方式", "Type"),
-    "rule_text": ("标准", "Amount"),
-    "rule_people": ("人数列", "Person count"),
-    "rule_types": ("适用类型", "Branch types"),
-    "rule_factor": ("本期折算", "Factor for this period"),
-    "rule_cap": ("单项上限", "Cap"),
-}
-
-_PER_ZH = {Per.period: "期", Per.month: "月", Per.quarter: "季度", Per.half: "半年", Per.year: "年"}
-_PER_EN = {Per.period: "period", Per.month: "month", Per.quarter: "quarter", Per.half: "half-year", Per.year: "year"}
-_TYPE_ZH = {RuleType.per_person_star: "按人按星", RuleType.per_person: "按人", RuleType.per_level: "按星级",
-            RuleType.per_star: "按星"}
-
-
-def t(key: str, lang: Lang | str, **params: object) -> str:
-    zh, en = _T[key]
-    text = en if str(lang) == Lang.en else zh
-    return text.format(**params) if params else text
 
 
 def yuan(value: Decimal | None, grouped: bool = True) -> str:
@@ -87,7 +37,7 @@ def rule_text(info: RuleInfo, lang: Lang | str) -> str:
     """The rule's amounts in words: 15元/人/星/季度, 三星 600元、五星 1500元/季度, …"""
     rule = info.rule
     zh = str(lang) != Lang.en
-    per = _PER_ZH[rule.per] if zh else _PER_EN[rule.per]
+    per = label(f"per_{rule.per.value}", lang)
     if rule.type is RuleType.per_person_star:
         return f"{_amount(rule.amount or Decimal(0))}元/人/星/{per}" if zh else \
             f"{_amount(rule.amount or Decimal(0))} 元 per person per star per {per}"
@@ -95,7 +45,7 @@ def rule_text(info: RuleInfo, lang: Lang | str) -> str:
         return f"{_amount(rule.amount or Decimal(0))}元/人/{per}" if zh else \
             f"{_amount(rule.amount or Decimal(0))} 元 per person per {per}"
     if rule.type is RuleType.per_level:
-        parts = [f"{level_label(level, lang, _LEVELS.get(level, str(level)))} {_amount(Decimal(fen) / 100)}元"
+        parts = [f"{level_label(level, lang, DEFAULT_LEVELS.get(level, str(level)))} {_amount(Decimal(fen) / 100)}元"
                  for level, fen in sorted(info.level_amounts.items())]
         return ("、".join(parts) + f"/{per}") if zh else ", ".join(parts) + f" per {per}"
     parts = []
@@ -104,9 +54,6 @@ def rule_text(info: RuleInfo, lang: Lang | str) -> str:
     for key, value in (rule.amounts or {}).items():
         parts.append(f"{key} {_amount(value)}元")
     return ("、".join(parts) + f"/{per}") if zh else ", ".join(parts) + f" per {per}"
-
-
-_LEVELS = {0: "无星", 1: "一星", 2: "二星", 3: "三星", 4: "四星", 5: "五星"}
 
 
 def _factor_text(value: Fraction) -> str:
@@ -122,14 +69,14 @@ def _pct(scale: Fraction | None) -> str:
 def summary_text(result: IncentiveResult, lang: Lang | str) -> str:
     due, payable = yuan(result.total_due), yuan(result.total_payable)
     if result.budget is None:
-        text = t("summary_plain", lang, due=due, payable=payable)
+        text = label("summary_plain", lang, due=due, payable=payable)
     elif result.scaled:
-        text = t("summary_scaled", lang, due=due, budget=yuan(result.budget), pct=_pct(result.scale),
+        text = label("summary_scaled", lang, due=due, budget=yuan(result.budget), pct=_pct(result.scale),
                  payable=payable)
     else:
-        text = t("summary_budget_ok", lang, due=due, budget=yuan(result.budget), payable=payable)
-    if result.rule_set.rules.branch_cap is not None:
-        text += (" " if str(lang) == Lang.en else "") + t("cap_note", lang, cap=yuan(result.rule_set.rules.branch_cap))
+        text = label("summary_budget_ok", lang, due=due, budget=yuan(result.budget), payable=payable)
+    if result.scheme.branch_cap is not None:
+        text += (" " if str(lang) == Lang.en else "") + label("cap_note", lang, cap=yuan(result.scheme.branch_cap))
     return text
 
 
@@ -145,17 +92,17 @@ def group_rows(result: IncentiveResult, lang: Lang | str) -> tuple[list[str], li
     assert result.groups is not None and result.by is not None
     cuts = _has_cuts(result)
     people = _people_rules(result)
-    headers = [by_label(result.by, lang), t("branches", lang), t("paid", lang),
-               *(t("people", lang, name=i.rule.name) for i in people),
+    headers = [by_label(result.by, lang), label("branches", lang), label("paid_branches", lang),
+               *(label("people_count", lang, name=i.rule.name) for i in people),
                *(i.rule.name for i in result.rules),
-               *([t("cap_cut", lang)] if cuts else []), t("due", lang), t("payable", lang)]
+               *([label("cap_cut", lang)] if cuts else []), label("due", lang), label("payable", lang)]
     rows: list[list[Any]] = []
     for row in result.groups.iter_rows(named=True):
         rows.append([row["group"] or "—", row["branches"], row["paid_branches"],
                      *(row[f"{i.rule.id}_people"] for i in people),
                      *(yuan(row[i.rule.id]) for i in result.rules),
                      *([yuan(row["cap_cut"])] if cuts else []), yuan(row["due"]), yuan(row["payable"])])
-    rows.append([t("total", lang), int(result.groups.get_column("branches").sum()),
+    rows.append([label("total", lang), int(result.groups.get_column("branches").sum()),
                  int(result.groups.get_column("paid_branches").sum()),
                  *(int(result.groups.get_column(f"{i.rule.id}_people").sum()) for i in people),
                  *(yuan(result.totals[i.rule.id]) for i in result.rules),
@@ -167,16 +114,16 @@ def group_rows(result: IncentiveResult, lang: Lang | str) -> tuple[list[str], li
 
 def branch_rows(result: IncentiveResult, lang: Lang | str) -> tuple[list[str], list[list[Any]], list[bool]]:
     cuts = _has_cuts(result)
-    headers = [t("branch_id", lang), t("branch_name", lang), t("township", lang), t("level", lang),
-               *(i.rule.name for i in result.rules), *([t("cap_cut", lang)] if cuts else []),
-               t("due", lang), t("payable", lang)]
+    headers = [label("branch_id", lang), label("branch_name", lang), label("township", lang), label("level", lang),
+               *(i.rule.name for i in result.rules), *([label("cap_cut", lang)] if cuts else []),
+               label("due", lang), label("payable", lang)]
     rows: list[list[Any]] = []
     for row in result.branches.iter_rows(named=True):
         rows.append([row["branch_id"], row["branch_name"], row["township"] or "",
                      level_label(int(row["stars"] or 0), lang, row["level"] or ""),
                      *(yuan(row[i.rule.id]) for i in result.rules),
                      *([yuan(row["cap_cut"])] if cuts else []), yuan(row["due"]), yuan(row["payable"])])
-    rows.append([t("total", lang), "", "", "", *(yuan(result.totals[i.rule.id]) for i in result.rules),
+    rows.append([label("total", lang), "", "", "", *(yuan(result.totals[i.rule.id]) for i in result.rules),
                  *([yuan(result.totals["cap_cut"])] if cuts else []),
                  yuan(result.totals["due"]), yuan(result.totals["payable"])])
     numeric = [False, False, False, False] + [True] * (len(headers) - 4)
@@ -226,16 +173,16 @@ def incentives_renderable(result: IncentiveResult, lang: Lang | str) -> Renderab
     from rich.console import Group
     from rich.text import Text
 
-    head = f"{t('title', lang)}  {result.name}" + (f" · {result.period}" if result.period else "")
-    parts: list[RenderableType] = [Text(head, style="bold"), Text(t("rules", lang) + ("：" if str(lang) != Lang.en
+    head = f"{label('incentives_title', lang)}  {result.name}" + (f" · {result.period}" if result.period else "")
+    parts: list[RenderableType] = [Text(head, style="bold"), Text(label("incentive_rules", lang) + ("：" if str(lang) != Lang.en
                                                                                       else ":"))]
     parts += [Text(line) for line in rules_lines(result, lang)]
     parts.append(Text(summary_text(result, lang)))
     if result.groups is not None and result.by is not None:
         headers, rows, numeric = group_rows(result, lang)
-        parts.append(_table(rows, headers, numeric, t("group_table", lang, by=by_label(result.by, lang, inline=True))))
+        parts.append(_table(rows, headers, numeric, label("incentives_group_table", lang, by=by_label(result.by, lang, inline=True))))
     headers, rows, numeric = branch_rows(result, lang)
-    parts.append(_table(rows, headers, numeric, t("branch_table", lang)))
+    parts.append(_table(rows, headers, numeric, label("incentives_branch_table", lang)))
     return Group(*parts)
 
 
@@ -279,10 +226,10 @@ def incentives_document(result: IncentiveResult) -> dict[str, Any]:
             "cap": _json_value(rule.cap), "factor": _factor_text(info.factor),
         })
     return {
-        "scheme": {"id": result.rule_set.rules.id, "name": result.name, "version": result.rule_set.rules.version},
+        "scheme": {"id": result.scheme.id, "name": result.name, "version": result.scheme.version},
         "period": result.period,
         "rules": rules,
-        "branch_cap": _json_value(result.rule_set.rules.branch_cap),
+        "branch_cap": _json_value(result.scheme.branch_cap),
         "budget": _json_value(result.budget),
         "scaled": result.scaled,
         "scale": _factor_text(result.scale) if result.scale is not None else None,
@@ -332,43 +279,43 @@ def xlsx_write(result: IncentiveResult, path: Path, lang: Lang | str) -> None:
 
     if result.groups is not None and result.by is not None:
         people = _people_rules(result)
-        headers = [by_label(result.by, lang), t("branches", lang), t("paid", lang),
-                   *(t("people", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
-                   t("subtotal", lang), t("cap_cut", lang), t("due", lang), t("payable", lang)]
+        headers = [by_label(result.by, lang), label("branches", lang), label("paid_branches", lang),
+                   *(label("people_count", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
+                   label("subtotal", lang), label("cap_cut", lang), label("due", lang), label("payable", lang)]
         money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
         rows: list[list[Any]] = [
             [row["group"], row["branches"], row["paid_branches"], *(row[f"{i.rule.id}_people"] for i in people),
              *(row[c] for c in money_cols)]
             for row in result.groups.iter_rows(named=True)
         ]
-        rows.append([t("total", lang), int(result.groups.get_column("branches").sum()),
+        rows.append([label("total", lang), int(result.groups.get_column("branches").sum()),
                      int(result.groups.get_column("paid_branches").sum()),
                      *(int(result.groups.get_column(f"{i.rule.id}_people").sum()) for i in people),
                      *(result.totals[c] for c in money_cols)])
-        sheet(t("group_table", lang, by=by_label(result.by, lang, inline=True)), headers, rows, True)
+        sheet(label("incentives_group_table", lang, by=by_label(result.by, lang, inline=True)), headers, rows, True)
     people = _people_rules(result)
-    headers = [t("branch_id", lang), t("branch_name", lang), t("county", lang), t("township", lang),
-               t("branch_type", lang), t("stars", lang), t("level", lang),
-               *(t("people", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
-               t("subtotal", lang), t("cap_cut", lang), t("due", lang), t("payable", lang)]
+    headers = [label("branch_id", lang), label("branch_name", lang), label("county", lang), label("township", lang),
+               label("branch_type", lang), label("stars", lang), label("level", lang),
+               *(label("people_count", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
+               label("subtotal", lang), label("cap_cut", lang), label("due", lang), label("payable", lang)]
     money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
     rows = [
         [row["branch_id"], row["branch_name"], row["county"], row["township"], row["branch_type"], row["stars"],
          row["level"], *(row[f"{i.rule.id}_people"] for i in people), *(row[c] for c in money_cols)]
         for row in result.branches.iter_rows(named=True)
     ]
-    rows.append([t("total", lang), "", "", "", "", "", "", *("" for _ in people),
+    rows.append([label("total", lang), "", "", "", "", "", "", *("" for _ in people),
                  *(result.totals[c] for c in money_cols)])
-    sheet(t("branch_table", lang), headers, rows, True)
-    rule_headers = [t("rule_id", lang), t("rule_name", lang), t("rule_type", lang), t("rule_text", lang),
-                    t("rule_people", lang), t("rule_types", lang), t("rule_factor", lang), t("rule_cap", lang)]
+    sheet(label("incentives_branch_table", lang), headers, rows, True)
+    rule_headers = [label("rule_id", lang), label("rule_name", lang), label("rule_type", lang), label("rule_text", lang),
+                    label("rule_people", lang), label("rule_types", lang), label("rule_factor", lang), label("rule_cap", lang)]
     rule_rows = [
-        [i.rule.id, i.rule.name, _TYPE_ZH[i.rule.type] if str(lang) != Lang.en else i.rule.type.value,
+        [i.rule.id, i.rule.name, label(f"rule_{i.rule.type.value}", lang),
          rule_text(i, lang), i.rule.people or "", "、".join(i.rule.branch_types), _factor_text(i.factor),
          i.rule.cap if i.rule.cap is not None else ""]
         for i in result.rules
     ]
-    sheet(t("rules", lang), rule_headers, rule_rows, False)
+    sheet(label("incentive_rules", lang), rule_headers, rule_rows, False)
     book.close()
 
 

@@ -37,7 +37,7 @@ def _app() -> Any:
     from wuxing_cli import cli
 
     # Every command module, whether or not wuxing_cli/cli/__init__.py imports it yet (a test in
-    # tests/test_conventions.py checks that it does), so that the reference never depends on which
+    # tests/cli/test_conventions.py checks that it does), so that the reference never depends on which
     # modules happen to be imported already.
     for module in pkgutil.iter_modules(cli.__path__):
         importlib.import_module(f"wuxing_cli.cli.{module.name}")

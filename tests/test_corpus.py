@@ -23,11 +23,9 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
+from tests.support import CORPUS, invoke
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))["cases"]
 SUBPROCESS = os.environ.get("WUXING_CORPUS_SUBPROCESS") == "1"
 ERROR_LINE = re.compile(r"(^|: )error: ")
@@ -56,7 +54,7 @@ def run(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[in
                               env={**os.environ, **env}, timeout=120)
         return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
     monkeypatch.chdir(cwd)
-    result = CliRunner().invoke(app, args, env=env)
+    result = invoke(args, env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # escaped the error funnel: show it as the failure
     return result.exit_code, result.stdout, result.stderr

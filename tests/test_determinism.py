@@ -17,12 +17,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
+from tests.support import EXAMPLES, ROOT, invoke
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
 INPUTS = {"Q3.csv": ("county-2024-Q3.csv", "gb18030"), "Q4.csv": ("county-2024-Q4.csv", "utf-8")}
 BRANCH = "415556001002"
 
@@ -83,7 +80,7 @@ def run_all(folder: Path, out: str, only: set[str] | None = None) -> dict[str, b
         for name, args in COMMANDS:
             if only is not None and name not in only:
                 continue
-            result = CliRunner().invoke(app, [*args, "-q", "-o", f"{out}/{name}"], env={"COLUMNS": "100"})
+            result = invoke([*args, "-q", "-o", f"{out}/{name}"], env={"COLUMNS": "100"})
             assert result.exit_code == 0, f"{name}: {result.stderr}"
             results[name] = (folder / out / name).read_bytes()
     finally:
@@ -128,14 +125,13 @@ def test_outputs_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
         import sys
         from pathlib import Path
         sys.path.insert(0, sys.argv[1])
-        import test_determinism as td
+        import tests.test_determinism as td
         td.run_all(Path(sys.argv[2]), sys.argv[3], td.SEEDED)
         """
     )
-    tests = str(Path(__file__).resolve().parent)
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        done = subprocess.run([sys.executable, "-c", script, tests, str(tmp_path / "in"), f"seed{seed}"],
+        done = subprocess.run([sys.executable, "-c", script, str(ROOT), str(tmp_path / "in"), f"seed{seed}"],
                               capture_output=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr.decode()
     for name in sorted(SEEDED):

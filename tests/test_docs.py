@@ -7,12 +7,12 @@ import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 SCRIPT = ROOT / "scripts" / "gen_command_docs.py"
 REGENERATE = "python scripts/gen_command_docs.py -o docs/commands.md"
 

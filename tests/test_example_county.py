@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
-GOLDEN = ROOT / "tests" / "golden" / "example"
-UPDATE = os.environ.get("WUXING_UPDATE_GOLDEN") == "1"
-
-runner = CliRunner()
+from tests.support import EXAMPLES, ROOT, check_golden, invoke
 
 Q3 = str(EXAMPLES / "county-2024-Q3.csv")
 Q4 = str(EXAMPLES / "county-2024-Q4.csv")
@@ -35,19 +26,13 @@ CASES = {
 def test_example_county_golden(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # paths in data-quality notes are shown relative to the working folder
     args = [a.replace(str(ROOT) + os.sep, "") for a in CASES[name]]
-    result = runner.invoke(app, [*args, "-q"])
+    result = invoke([*args, "-q"])
     assert result.exit_code == 0, result.stderr
-    path = GOLDEN / name
-    if UPDATE or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result.stdout, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"golden file {path} was missing and has been written; check it in")
-    assert result.stdout == path.read_text(encoding="utf-8"), f"{name} differs; WUXING_UPDATE_GOLDEN=1 accepts it"
+    check_golden(f"example/{name}", result.stdout)
 
 
 def test_bulletin_names_the_example_county_and_quarter() -> None:
-    result = runner.invoke(app, ["bulletin", Q4, "--previous", Q3, "-q"])
+    result = invoke(["bulletin", Q4, "--previous", Q3, "-q"])
     assert result.exit_code == 0
     head = result.stdout.splitlines()[0]
     assert "示例县" in head and "2024年第四季度" in head

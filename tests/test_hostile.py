@@ -15,13 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.support import CORPUS, invoke
 from wuxing_cli import expr as ex
-from wuxing_cli.cli import app
 from wuxing_cli.io.criteria_loader import check_criteria_text, read_criteria
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
 BASE = (CORPUS / "base.yaml").read_text(encoding="utf-8")
 SECONDS = 10.0  # generous for slow CI machines; each case takes well under 2 s here
 PEAK_MB = 400  # `wuxing validate` alone peaks near 60 MB
@@ -217,7 +215,7 @@ def test_hostile_expressions_in_a_criteria_file_are_all_reported_with_positions(
     anchor = '      - {id: crime, name: 发生案件, when: "cases > 0"}\n'
     assert anchor in BASE
     (tmp_path / "evil.yaml").write_text(BASE.replace(anchor, anchor + vetoes), encoding="utf-8")
-    result = CliRunner().invoke(app, ["validate", str(tmp_path / "evil.yaml")])
+    result = invoke(["validate", str(tmp_path / "evil.yaml")])
     text = result.stdout + result.stderr
     assert result.exit_code == 1, text
     assert "Traceback" not in text
@@ -279,8 +277,8 @@ def test_hostile_templates_fail_cleanly(tmp_path: Path, monkeypatch: pytest.Monk
     Path("evil.j2").write_text(template, encoding="utf-8")
     data = CORPUS / "data" / "ok.csv"
     start = time.perf_counter()
-    result = CliRunner().invoke(app, ["bulletin", str(data), "-c", str(CORPUS / "base.yaml"), "-f", fmt,
-                                      "--template", "evil.j2", "-o", f"out.{fmt}"])
+    result = invoke(["bulletin", str(data), "-c", str(CORPUS / "base.yaml"), "-f", fmt,
+                     "--template", "evil.j2", "-o", f"out.{fmt}"])
     text = result.stdout + result.stderr
     assert time.perf_counter() - start < SECONDS
     assert result.exit_code in (1, 2), text
@@ -295,7 +293,7 @@ def test_a_template_may_read_the_view(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     Path("ok.j2").write_text('{% extends "bulletin.md" %}{% block closing %}附：{{ overview.branches }}个支部'
                              '{% endblock %}', encoding="utf-8")
-    result = CliRunner().invoke(app, ["bulletin", str(CORPUS / "data" / "ok.csv"), "-c", str(CORPUS / "base.yaml"),
-                                      "--template", "ok.j2", "-o", "out.md", "-q"])
+    result = invoke(["bulletin", str(CORPUS / "data" / "ok.csv"), "-c", str(CORPUS / "base.yaml"),
+                     "--template", "ok.j2", "-o", "out.md", "-q"])
     assert result.exit_code == 0, result.stderr
     assert "附：3个支部" in Path("out.md").read_text(encoding="utf-8")

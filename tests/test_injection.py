@@ -15,13 +15,11 @@ import io
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
+from tests.support import CORPUS, invoke
 
 openpyxl = pytest.importorskip("openpyxl")
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
 HEADER = ["支部编码", "支部名称", "县区", "乡镇", "类型", "期间", "集体收入(万元)", "户数", "完成率(%)", "网格化",
           "评议等次", "案件数"]
 HYPERLINK = '=HYPERLINK("http://x","点我")'
@@ -55,8 +53,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def invoke(*args: str) -> str:
-    result = CliRunner().invoke(app, [*args, "-c", str(CORPUS / "base.yaml"), "-q"])
+def wuxing(*args: str) -> str:
+    result = invoke([*args, "-c", str(CORPUS / "base.yaml"), "-q"])
     assert result.exit_code == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -96,7 +94,7 @@ def check_xlsx(path: Path) -> list[list[object]]:
 
 
 def test_score_csv_neutralises_every_formula_like_cell(work: Path) -> None:
-    records = check_csv(invoke("score", "new.csv", "-f", "csv"))
+    records = check_csv(wuxing("score", "new.csv", "-f", "csv"))
     names = {r["branch_name"] for r in records}
     assert "'" + HYPERLINK in names and "'+1+2" in names and "'-3+4" in names and "'@SUM(A1:A9)" in names
     assert {r["branch_id"] for r in records} >= {"'=101", "'+102", "103"}
@@ -106,7 +104,7 @@ def test_score_csv_neutralises_every_formula_like_cell(work: Path) -> None:
 
 
 def test_score_xlsx_writes_text_cells_not_formulas(work: Path) -> None:
-    invoke("score", "new.csv", "-f", "xlsx", "-o", "score.xlsx")
+    wuxing("score", "new.csv", "-f", "xlsx", "-o", "score.xlsx")
     values = check_xlsx(work / "score.xlsx")[0]
     assert HYPERLINK in values and "=1+1" in values and "-2" in values  # as written, as text
     sheet = openpyxl.load_workbook(work / "score.xlsx").worksheets[0]
@@ -117,7 +115,7 @@ def test_score_xlsx_writes_text_cells_not_formulas(work: Path) -> None:
 
 @pytest.mark.parametrize("rows_kind", ["groups", "branches"])
 def test_rank_csv_neutralises_groups_and_branches(work: Path, rows_kind: str) -> None:
-    records = check_csv(invoke("rank", "new.csv", "--by", "township", "-f", "csv", "--rows", rows_kind))
+    records = check_csv(wuxing("rank", "new.csv", "--by", "township", "-f", "csv", "--rows", rows_kind))
     if rows_kind == "groups":
         assert any(r["group"].startswith("'=HYPERLINK") for r in records)
         assert any(r["group"] == "'@乡镇" for r in records)
@@ -126,20 +124,20 @@ def test_rank_csv_neutralises_groups_and_branches(work: Path, rows_kind: str) ->
 
 
 def test_rank_xlsx_writes_text_cells_not_formulas(work: Path) -> None:
-    invoke("rank", "new.csv", "--by", "county", "-f", "xlsx", "-o", "rank.xlsx")
+    wuxing("rank", "new.csv", "--by", "county", "-f", "xlsx", "-o", "rank.xlsx")
     values = check_xlsx(work / "rank.xlsx")[0]
     assert "-示范县" in values and HYPERLINK in values
 
 
 @pytest.mark.parametrize("extra", [[], ["--by", "township", "--rows", "groups"], ["--all"]])
 def test_diff_csv_neutralises_every_formula_like_cell(work: Path, extra: list[str]) -> None:
-    records = check_csv(invoke("diff", "old.csv", "new.csv", "-f", "csv", *extra))
+    records = check_csv(wuxing("diff", "old.csv", "new.csv", "-f", "csv", *extra))
     text = "".join("".join(r.values()) for r in records)
     assert "'=HYPERLINK" in text or "'@乡镇" in text
 
 
 def test_diff_sources_csv_neutralises_groups(work: Path) -> None:
-    check_csv(invoke("diff", "old.csv", "new.csv", "--sources", "-f", "csv", "--rows", "groups"))
+    check_csv(wuxing("diff", "old.csv", "new.csv", "--sources", "-f", "csv", "--rows", "groups"))
 
 
 def test_level_labels_from_criteria_are_neutralised_too(work: Path) -> None:
@@ -147,11 +145,11 @@ def test_level_labels_from_criteria_are_neutralised_too(work: Path) -> None:
     text = (CORPUS / "base.yaml").read_text(encoding="utf-8").replace(
         'version: "1"\n', 'version: "1"\nlevels: {0: "=0+0", 1: "+一星", 2: "@二星"}\n')
     (work / "labels.yaml").write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["score", "new.csv", "-c", "labels.yaml", "-f", "csv", "-q"])
+    result = invoke(["score", "new.csv", "-c", "labels.yaml", "-f", "csv", "-q"])
     assert result.exit_code == 0, result.stderr
     levels = {r["level"] for r in check_csv(result.stdout)}
     assert levels <= {"'=0+0", "'+一星", "'@二星"}
-    result = CliRunner().invoke(app, ["score", "new.csv", "-c", "labels.yaml", "-f", "xlsx", "-o", "l.xlsx", "-q"])
+    result = invoke(["score", "new.csv", "-c", "labels.yaml", "-f", "xlsx", "-o", "l.xlsx", "-q"])
     assert result.exit_code == 0, result.stderr
     check_xlsx(work / "l.xlsx")
 
@@ -162,7 +160,7 @@ def test_input_cells_with_leading_tab_or_cr_are_trimmed_not_written(work: Path) 
     body[0][1] = "\t=1+2"
     body[1][1] = "\r@x"
     write_csv(work / "tabs.csv", body)
-    records = check_csv(invoke("score", "tabs.csv", "-f", "csv"))
+    records = check_csv(wuxing("score", "tabs.csv", "-f", "csv"))
     assert {"'=1+2", "'@x"} <= {r["branch_name"] for r in records}
 
 
@@ -172,10 +170,10 @@ def test_html_bulletin_escapes_names_and_markdown_tables_hold(work: Path) -> Non
     body[1][3] = "<img src=x onerror=alert(1)>"
     body[2][1] = "甲|乙 村"
     write_csv(work / "xss.csv", body)
-    html = invoke("bulletin", "xss.csv", "-f", "html")
+    html = wuxing("bulletin", "xss.csv", "-f", "html")
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    markdown = invoke("score", "xss.csv", "-f", "md")
+    markdown = wuxing("score", "xss.csv", "-f", "md")
     assert "乙 村" in markdown
     for line in markdown.splitlines():
         if "乙 村" in line:

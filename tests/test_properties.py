@@ -32,10 +32,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
+from tests.support import invoke
 from wuxing_cli import expr as ex
-from wuxing_cli.cli import app
 from wuxing_cli.errors import DataError
 from wuxing_cli.io.cells import (
     BOOLEAN_FALSE,
@@ -533,8 +532,8 @@ def test_skip_invalid_summary_through_the_cli(data: st.DataObject) -> None:
         (Path(tmp) / "c.yaml").write_text(yaml.safe_dump(criteria_doc, allow_unicode=True), encoding="utf-8")
         (Path(tmp) / "d.csv").write_text(table.csv_text(), encoding="utf-8")
         args = [str(Path(tmp) / "d.csv"), "-c", str(Path(tmp) / "c.yaml"), "--skip-invalid", "-q"]
-        result = CliRunner().invoke(app, ["score", *args, "-f", "json"])
-        bulletin = CliRunner().invoke(app, ["bulletin", *args])
+        result = invoke(["score", *args, "-f", "json"])
+        bulletin = invoke(["bulletin", *args])
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert summary["rows_read"] == summary["branches"] + len(summary["rejected"]) == len(table.ids)

@@ -121,7 +121,7 @@ def bulletin(
 
     # this period's indicator points make the weaknesses and problem list; the previous period is
     # compared by stars and levels only. The bulletin only aggregates and sorts what it lists itself
-    # (tests/test_bulletin.py shuffles the rows to show it), so the rows are never put in rank order
+    # (tests/report/test_bulletin.py shuffles the rows to show it), so the rows are never put in rank order
     calls: list[Callable[[], ScoreRun]] = [lambda: scored(data, period, "indicators")]
     if previous is not None:
         calls.append(lambda: scored(previous, previous_period, "results"))

@@ -8,6 +8,7 @@ from typing import Annotated, Any, assert_never
 
 import typer
 
+from ..report.validate import ValidateFormat
 from . import app
 from .common import (
     EXIT_INVALID,
@@ -27,7 +28,6 @@ from .common import (
     print_warnings,
     progress,
 )
-from .validate_out import ValidateFormat
 
 
 class ScoreFormat(StrEnum):
@@ -62,7 +62,8 @@ def validate(
 
       wuxing validate -c rural --data 自评表.xlsx -f github
     """
-    from .validate_out import render_validation, run_validation
+    from ..pipeline.validate import run_validation
+    from ..report.validate import render_validation
 
     names = list(files or []) + list(criteria or [])
     result = run_validation(names, data or [], load() if data else None)

@@ -74,7 +74,7 @@ def score_assessment(
 ) -> ScoreRun:
     """Score an already loaded assessment (``columns``: as in :func:`wuxing_cli.engine.score.score`)."""
     if not data.parts:
-        raise DataError(_all_rejected(data))
+        raise DataError(all_rejected_problems(data))
     frame = score([(part.criteria, part.frame) for part in data.parts], near=near, by=by, columns=columns,
                   order=order)
     used = [c for c in criteria if any(p.criteria.id == c.id for p in data.parts)] or list(criteria)
@@ -129,7 +129,7 @@ def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteri
     return load_criteria_set(criteria_names(names))
 
 
-def _all_rejected(data: Assessment, limit: int = 200) -> list[Problem]:
+def all_rejected_problems(data: Assessment, limit: int = 200) -> list[Problem]:
     """``--skip-invalid`` rejected every row: list them (as the run without it would) and stop, exit 1."""
     problems = [
         Problem((f"row of branch '{row.branch_id}' rejected: " if row.branch_id else "row rejected: ")

@@ -157,10 +157,10 @@ class Streamed:
 def _csv(frame: pl.DataFrame, *, header: bool) -> bytes:
     """``csv_bytes`` of one piece of a table (with or without the header line)."""
     from ..io.writers import neutralise
-    from ..report.tabular import _stringify_lists
+    from ..report.tabular import stringify_lists
 
     buffer = io.BytesIO()
-    _stringify_lists(neutralise(frame)).write_csv(buffer, include_header=header, float_precision=None)
+    stringify_lists(neutralise(frame)).write_csv(buffer, include_header=header, float_precision=None)
     return buffer.getvalue()
 
 
@@ -380,9 +380,9 @@ def _score_slices(
         raise DataError(capped(dupes + errors, total + error_total, name))
     if not keys:
         if rejected:
-            from .score import _all_rejected
+            from .score import all_rejected_problems
 
-            raise DataError(_all_rejected(Assessment(name, encoding, [], rows_read, [], None, rejected=rejected)))
+            raise DataError(all_rejected_problems(Assessment(name, encoding, [], rows_read, [], None, rejected=rejected)))
         raise DataError([Problem("no data rows below the header", file=name, code=ProblemCode.NO_DATA)])
 
     # The rank of every branch, from its key alone (as the normal run ranks the whole frame).

@@ -33,11 +33,11 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
     Analysts who open results in Excel/WPS should ask for ``-f xlsx``.
     """
     buffer = io.BytesIO()
-    neutralise(_stringify_lists(frame)).write_csv(buffer, float_precision=None)
+    neutralise(stringify_lists(frame)).write_csv(buffer, float_precision=None)
     return buffer.getvalue()
 
 
-def _stringify_lists(frame: pl.DataFrame) -> pl.DataFrame:
+def stringify_lists(frame: pl.DataFrame) -> pl.DataFrame:
     exprs = [
         pl.col(name).list.join(";").alias(name)
         for name, dtype in frame.schema.items()
@@ -64,7 +64,7 @@ def xlsx_write(sheets: Mapping[str, pl.DataFrame], path: Path) -> None:
     bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
     for sheet_name, frame in sheets.items():
         sheet = workbook.add_worksheet(sheet_name[:31])
-        frame = _stringify_lists(frame)
+        frame = stringify_lists(frame)
         for col, name in enumerate(frame.columns):
             sheet.write_string(0, col, name, bold)
             width = max([len(name) * 2] + [len(str(v)) * 2 for v in frame[name].head(200).to_list()])

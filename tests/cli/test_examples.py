@@ -18,12 +18,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 import typer.main
-from typer.testing import CliRunner
 
+from tests.support import CRITERIA_DIR, EXAMPLES, ROOT, invoke
 from wuxing_cli.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
 #: the one example too large for a test: the same command, fewer rows
 SCALED = {"-n 1000000": "-n 2000"}
 REMARK = re.compile(r"\s+#.*$|\s{2,}\(.*\)$")  # a trailing shell comment or "   (one file per period)"
@@ -38,10 +36,9 @@ def _command_line(text: str) -> str:
 
 def help_examples() -> list[tuple[str, str]]:
     """(command, example) for every ``wuxing …`` line under Example(s): in each command's --help."""
-    runner = CliRunner()
     found = []
     for name in sorted(typer.main.get_command(app).commands):  # type: ignore[attr-defined]
-        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "400"})
+        result = invoke([name, "--help"], env={"COLUMNS": "400"})
         assert result.exit_code == 0, result.output
         in_examples = False
         for line in result.output.splitlines():
@@ -101,7 +98,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _xlsx(rural.join(people, on="支部编码", how="left"), root / "2025Q1.xlsx")
     _xlsx(rural.select("支部编码", "支部名称", "县区", "乡镇", "类型"), root / "支部名单.xlsx")
     shutil.copy(EXAMPLES / "incentives.yaml", root / "奖补.yaml")
-    rules = (ROOT / "criteria" / "rural.yaml").read_text(encoding="utf-8")
+    rules = (CRITERIA_DIR / "rural.yaml").read_text(encoding="utf-8")
     (root / "criteria-2024.yaml").write_text(rules, encoding="utf-8")
     (root / "criteria-2023.yaml").write_text(rules.replace('version: "2024"', 'version: "2023"', 1), encoding="utf-8")
     townships = sorted(set(q4["乡镇"].to_list()))
@@ -143,5 +140,5 @@ def test_example_runs(where: str, line: str, workspace: Path, monkeypatch: pytes
     args: list[str] = []
     for word in words[1:]:  # the shell would expand globs
         args.extend(sorted(glob.glob(word)) if any(c in word for c in "*?[") else [word])
-    result = CliRunner().invoke(app, args)
+    result = invoke(args)
     assert result.exit_code == 0, f"{where}: {line}\nexit {result.exit_code}\n{result.stderr[-3000:]}"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import CORPUS, invoke
 from wuxing_cli.io import xlsx_cells
 from wuxing_cli.io.xlsx_cells import percent_text, sheet_cells
 
@@ -74,7 +75,7 @@ def test_the_sheet_is_found_through_the_workbook_order(tmp_path: Path) -> None:
 
 
 def test_a_plain_workbook_and_a_damaged_file_give_nothing(tmp_path: Path) -> None:
-    corpus = Path(__file__).resolve().parent / "corpus" / "data"
+    corpus = CORPUS / "data"
     assert not sheet_cells(str(corpus / "ok.xlsx"), 0)
     assert not sheet_cells(str(corpus / "truncated.xlsx"), 0)
     assert not sheet_cells(str(corpus / "zip-not-workbook.xlsx"), 0)
@@ -96,12 +97,7 @@ def test_chunks_split_only_between_rows(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_a_percent_formatted_workbook_scores_like_the_csv(tmp_path: Path) -> None:
     """End to end: 完成率 typed as 90% in Excel (stored 0.9) scores exactly as "90" in a CSV."""
-    from typer.testing import CliRunner
-
-    from wuxing_cli.cli import app
-
-    corpus = Path(__file__).resolve().parent / "corpus"
-    lines = (corpus / "data" / "ok.csv").read_text(encoding="utf-8").splitlines()
+    lines = (CORPUS / "data" / "ok.csv").read_text(encoding="utf-8").splitlines()
     book = openpyxl.Workbook()
     sheet = book.active
     for r, line in enumerate(lines, start=1):
@@ -112,8 +108,8 @@ def test_a_percent_formatted_workbook_scores_like_the_csv(tmp_path: Path) -> Non
             elif value:
                 sheet.cell(r, c, value)
     book.save(tmp_path / "rates.xlsx")
-    args = ["-c", str(corpus / "base.yaml"), "-f", "csv", "-q"]
-    from_excel = CliRunner().invoke(app, ["score", str(tmp_path / "rates.xlsx"), *args])
-    from_csv = CliRunner().invoke(app, ["score", str(corpus / "data" / "ok.csv"), *args])
+    args = ["-c", str(CORPUS / "base.yaml"), "-f", "csv", "-q"]
+    from_excel = invoke(["score", str(tmp_path / "rates.xlsx"), *args])
+    from_csv = invoke(["score", str(CORPUS / "data" / "ok.csv"), *args])
     assert from_excel.exit_code == 0, from_excel.stderr
     assert from_excel.stdout == from_csv.stdout

@@ -1,4 +1,4 @@
-"""Tests of the synthetic data generator (wuxing_cli.synth)."""
+"""Tests of the synthetic data generator (wuxing_cli.devtools.synth)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 import yaml
 
+from tests.support import CRITERIA_DIR, WIDE
 from wuxing_cli.devtools.synth.table import RESERVED_HEADERS, synthesize, write_table
 from wuxing_cli.models.criteria import Criteria, FieldSpec, FieldType
 
-ROOT = Path(__file__).resolve().parents[1]
 TRUE_WORDS = {"是", "有", "已完成", "达标", "√", "✓", "yes", "y", "true", "1"}
 FALSE_WORDS = {"否", "无", "未完成", "不达标", "×", "✗", "no", "n", "false", "0"}
 
@@ -24,17 +24,17 @@ def _load(path: Path) -> Criteria:
 
 @pytest.fixture(scope="module")
 def rural() -> Criteria:
-    return _load(ROOT / "criteria" / "rural.yaml")
+    return _load(CRITERIA_DIR / "rural.yaml")
 
 
 @pytest.fixture(scope="module")
 def community() -> Criteria:
-    return _load(ROOT / "criteria" / "community.yaml")
+    return _load(CRITERIA_DIR / "community.yaml")
 
 
 @pytest.fixture(scope="module")
 def wide() -> Criteria:
-    return _load(ROOT / "benchmarks" / "criteria-wide.yaml")
+    return _load(WIDE)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import ASSETS
 from wuxing_cli.errors import CriteriaError, DataError, Problem, UsageError
 from wuxing_cli.io.assessment import load_assessment
 from wuxing_cli.io.cells import normalize_text
@@ -22,8 +23,6 @@ from wuxing_cli.io.reader import read_raw
 from wuxing_cli.models.contract import LINE, MAX_LISTED, RESERVED, RESERVED_HEADERS, header_key
 from wuxing_cli.models.criteria import Criteria
 from wuxing_cli.models.results import Assessment
-
-ASSETS = Path(__file__).parent / "assets" / "data"
 
 FIELDS: dict[str, Any] = {
     "households": {"header": "户数", "type": "integer", "min": 1},

@@ -15,10 +15,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bulletin_data import write_fixtures
-from wuxing_cli.cli import app
+from tests.report.bulletin_data import write_fixtures
+from tests.support import invoke
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
@@ -81,7 +80,7 @@ def cjk_font_installed() -> bool:
 def html_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     files = write_fixtures(tmp_path)
-    result = CliRunner().invoke(app, [
+    result = invoke([
         "bulletin", str(files["current"]), "-c", str(files["criteria"]), "--previous", str(files["previous"]),
         "--targets", str(files["targets_csv"]), "--skip-invalid", "--area", "示范县", "--period", "2024-Q2",
         "--date", "2024-07-05", "-f", "html", "-o", "bulletin.html"])

@@ -1,25 +1,21 @@
-"""Run ``wuxing validate`` and render its findings as text, JSON or GitHub workflow annotations."""
+"""``wuxing validate``: check criteria files, then data files against the valid criteria.
+
+Returns every problem of every file (no presentation; :mod:`wuxing_cli.report.validate` renders).
+Imports polars only when there are data files to check.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING
 
 from ..errors import Problem, ProblemCode, WuxingError, errors_only
 
 if TYPE_CHECKING:
     from ..models.criteria import Criteria
-    from ..pipeline.score import LoadOptions
-
-
-class ValidateFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
+    from .score import LoadOptions
 
 
 @dataclass
@@ -71,7 +67,7 @@ def _check_data(path: Path, models: list[Criteria], options: LoadOptions | None)
     from ..io.assessment import load_assessment
     from ..io.headers import check_headers
     from ..io.reader import read_raw
-    from ..pipeline.score import LoadOptions
+    from .score import LoadOptions
 
     opts = options if options is not None else LoadOptions()
     try:
@@ -84,61 +80,3 @@ def _check_data(path: Path, models: list[Criteria], options: LoadOptions | None)
         return problems + [p for p in assessment.warnings if p not in problems]
     except WuxingError as exc:
         return exc.problems
-
-
-def render_validation(result: ValidationResult, fmt: ValidateFormat, *, quiet: bool = False) -> str:
-    if fmt is ValidateFormat.json:
-        document = {
-            "valid": result.ok,
-            "files": [
-                {
-                    "path": f.path,
-                    "kind": f.kind,
-                    "valid": f.ok,
-                    "errors": [p.to_dict() for p in f.problems if p.is_error],
-                    "warnings": [p.to_dict() for p in f.problems if not p.is_error],
-                }
-                for f in result.files
-            ],
-        }
-        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if fmt is ValidateFormat.github:
-        return "".join(github_annotation(p) + "\n" for f in result.files for p in f.problems
-                       if not (quiet and not p.is_error))
-    if fmt is not ValidateFormat.text:
-        assert_never(fmt)
-    lines = []
-    for f in result.files:
-        for p in f.problems:
-            if quiet and not p.is_error:
-                continue
-            lines.append(p.format())
-        errors = len(errors_only(f.problems))
-        warnings = len(f.problems) - errors
-        status = "ok" if f.ok else f"{errors} error{'s' if errors != 1 else ''}"
-        if warnings:
-            status += f", {warnings} warning{'s' if warnings != 1 else ''}"
-        lines.append(f"{f.path}: {status}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_annotation(problem: Problem) -> str:
-    """``::error file=F,line=L,col=C,title=…::message`` (GitHub workflow command syntax)."""
-    props = []
-    if problem.file:
-        props.append(f"file={_escape_property(problem.file)}")
-    if problem.line is not None:
-        props.append(f"line={problem.line}")
-    if problem.column is not None:
-        props.append(f"col={problem.column}")
-    props.append(f"title={_escape_property('wuxing ' + problem.tag)}")
-    message = problem.describe()
-    return f"::{problem.severity} {','.join(props)}::{_escape_data(message)}"

@@ -10,12 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
+from tests.support import EXAMPLES, invoke
 from wuxing_cli.report.grid import Column, Doc, Grid, Line, render
 
-ROOT = Path(__file__).resolve().parents[1]
 FUZZ_EXAMPLES = int(os.environ.get("WUXING_FUZZ_EXAMPLES", "300"))
 
 CHARS = st.sampled_from([*"ab1 .%✓★☆—", "小", "丁", "堂", "村", "（", "）", "１", "[", "]", "/", ":", "é", "\u0301"])
@@ -91,14 +89,14 @@ def test_declines_what_needs_layout() -> None:
 
 @pytest.mark.parametrize("columns", ["200", "60"])  # the fast path, and rich folding a narrow table
 def test_score_table_shows_markup_in_names_verbatim(tmp_path: Path, columns: str) -> None:
-    text = (ROOT / "examples" / "county-2024-Q4.csv").read_text(encoding="utf-8")
+    text = (EXAMPLES / "county-2024-Q4.csv").read_text(encoding="utf-8")
     data = tmp_path / "county.csv"
     data.write_text(text.replace("小丁堂村", "[/]小丁[b]堂 :smile:", 1), encoding="utf-8")
-    result = CliRunner().invoke(app, ["score", str(data), "-q"], env={"COLUMNS": columns, "NO_COLOR": "1"})
+    result = invoke(["score", str(data), "-q"], env={"COLUMNS": columns, "NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
     assert "[/]小丁" in result.output.replace("\n", "").replace("│", "").replace(" ", "")
     assert ":smile:" in result.output or columns == "60"
     out = tmp_path / "score.txt"
-    result = CliRunner().invoke(app, ["score", str(data), "-q", "-o", str(out)])
+    result = invoke(["score", str(data), "-q", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "[/]小丁[b]堂 :smile:" in out.read_text(encoding="utf-8")

@@ -18,15 +18,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 import wuxing_cli.cli.common as common
+from tests.support import CORPUS, SRC, invoke
 from wuxing_cli.cli import app
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
 DATA = str(CORPUS / "data" / "ok.csv")
 BASE = str(CORPUS / "base.yaml")
-SRC = Path(__file__).resolve().parents[1] / "src"
 SECRET = "local-variable-that-must-not-be-shown"
 CRASH_LINE = re.compile(r"^wuxing: internal error \((?P<what>.*)\) — this is a bug in wuxing \S+, not in your "
                         r"files; the full traceback is in (?P<path>\S+wuxing-crash-\S+\.txt); please report it "
@@ -69,7 +67,7 @@ def test_a_bug_in_the_engine_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPa
     import wuxing_cli.pipeline.score as pipeline
 
     monkeypatch.setattr(pipeline, "score_assessment", boom)
-    result = CliRunner().invoke(app, COMMANDS[command])
+    result = invoke(COMMANDS[command])
     assert result.exit_code == 3, result.stderr
     check_one_line(result.stdout, result.stderr)
 
@@ -78,7 +76,7 @@ def test_a_bug_in_validate_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatc
     import wuxing_cli.io.criteria_loader as loader
 
     monkeypatch.setattr(loader, "check_criteria_text", boom)
-    result = CliRunner().invoke(app, ["validate", BASE])
+    result = invoke(["validate", BASE])
     assert result.exit_code == 3
     check_one_line(result.stdout, result.stderr)
 
@@ -91,7 +89,7 @@ def test_a_polars_panic_is_a_bug_too(monkeypatch: pytest.MonkeyPatch) -> None:
         raise pl.exceptions.PanicException("index out of bounds: the len is 3 but the index is 7")
 
     monkeypatch.setattr(pipeline, "score_assessment", panic)
-    result = CliRunner().invoke(app, COMMANDS["score"])
+    result = invoke(COMMANDS["score"])
     assert result.exit_code == 3, (result.stderr, result.exception)
     check_one_line(result.stdout, result.stderr, "PanicException")
 
@@ -103,7 +101,7 @@ def test_running_out_of_memory_is_a_clear_error_not_a_bug(monkeypatch: pytest.Mo
         raise MemoryError
 
     monkeypatch.setattr(pipeline, "score_assessment", exhausted)
-    result = CliRunner().invoke(app, COMMANDS["score"])
+    result = invoke(COMMANDS["score"])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "out of memory" in result.stderr and "Traceback" not in result.stderr
 
@@ -116,7 +114,7 @@ def test_no_writable_temp_folder_still_gives_one_line(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(pipeline, "score_assessment", boom)
     monkeypatch.setattr(tempfile, "mkstemp", no_temp)
-    result = CliRunner().invoke(app, COMMANDS["score"])
+    result = invoke(COMMANDS["score"])
     assert result.exit_code == 3
     assert result.stderr.count("\n") == 1, result.stderr
     assert "this is a bug in wuxing" in result.stderr and "could not be saved (Permission denied)" in result.stderr

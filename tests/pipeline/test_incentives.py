@@ -9,10 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import wuxing_cli.cli.history  # noqa: F401  (registers the commands)
-from wuxing_cli.cli import app
+from tests.support import EXAMPLES, invoke
 from wuxing_cli.engine.incentives import money, scale_to_budget, to_fen
 from wuxing_cli.errors import DataError
 from wuxing_cli.io.incentive_rules import IncentivesError, check_rules_text, load_people, load_rules
@@ -43,9 +42,6 @@ stars:
 caps:
   - {id: gang, name: 涉黑涉恶, when: "gang >= 2", max_stars: 1}
 """
-
-ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner()
 
 DATA = """\
 支部编码,支部名称,乡镇,期间,A,B,上访数,涉黑数,老人数
@@ -251,20 +247,20 @@ def test_missing_counts_warn_and_pay_nothing(county: dict[str, Path]) -> None:
 def test_incentives_cli(county: dict[str, Path], tmp_path: Path) -> None:
     base = ["incentives", str(county["data"]), "-c", str(county["criteria"]), "--rules", str(county["rules"]),
             "--people", str(county["people"])]
-    doc = json.loads(runner.invoke(app, [*base, "-f", "json"]).stdout)
+    doc = json.loads(invoke([*base, "-f", "json"]).stdout)
     assert doc["totals"]["payable"] == "10000.00" and doc["scaled"] and doc["scale"] == "2000/2541"
     assert doc["rules"][1]["factor"] == "3" and doc["rules"][3]["factor"] == "1/4"
     assert [b["payable"] for b in doc["branches"]] == ["3659.98", "1027.15", "590.32", "4722.55"]
-    csv = runner.invoke(app, [*base, "-f", "csv"]).stdout.splitlines()
+    csv = invoke([*base, "-f", "csv"]).stdout.splitlines()
     assert csv[0] == ("branch_id,branch_name,county,township,branch_type,stars,level,elders_people,elders,"
                       "grid_people,grid,sec,bonus,subtotal,cap_cut,due,payable")
     assert csv[1].endswith(",4650.00,0.00,4650.00,3659.98")
-    groups = runner.invoke(app, [*base, "-f", "csv", "--rows", "groups"]).stdout.splitlines()
+    groups = invoke([*base, "-f", "csv", "--rows", "groups"]).stdout.splitlines()
     assert groups[0].startswith("group,branches,paid_branches") and len(groups) == 3
-    table = runner.invoke(app, [*base])
+    table = invoke([*base])
     assert table.exit_code == 0 and "合计" in table.stdout and "10,000.00" in table.stdout
     out = tmp_path / "奖补.xlsx"
-    done = runner.invoke(app, [*base, "-f", "xlsx", "-o", str(out)])
+    done = invoke([*base, "-f", "xlsx", "-o", str(out)])
     assert done.exit_code == 0, done.stderr
     import openpyxl
 
@@ -273,15 +269,15 @@ def test_incentives_cli(county: dict[str, Path], tmp_path: Path) -> None:
     last = [c.value for c in list(branches_sheet.iter_rows())[-1]]
     assert last[0] == "合计" and last[-1] == pytest.approx(10000.0)
     assert [c.value for c in list(groups_sheet.iter_rows())[-1]][-1] == pytest.approx(10000.0)
-    bad = runner.invoke(app, [*base[:-2], "-f", "json"])  # no --people: the grid column is nowhere
+    bad = invoke([*base[:-2], "-f", "json"])  # no --people: the grid column is nowhere
     assert bad.exit_code == 1 and "no column '网格员数'" in bad.stderr
 
 
 def test_example_county_incentives() -> None:
-    args = ["incentives", str(ROOT / "examples" / "county-2024-Q4.csv"), "--rules",
-            str(ROOT / "examples" / "incentives.yaml"), "--people", str(ROOT / "examples" / "people-2024.csv"),
+    args = ["incentives", str(EXAMPLES / "county-2024-Q4.csv"), "--rules",
+            str(EXAMPLES / "incentives.yaml"), "--people", str(EXAMPLES / "people-2024.csv"),
             "-f", "json", "-q"]
-    done = runner.invoke(app, args)
+    done = invoke(args)
     assert done.exit_code == 0, done.stderr
     doc = json.loads(done.stdout)
     assert len(doc["branches"]) == 320 and doc["period"] == "2024-Q4"

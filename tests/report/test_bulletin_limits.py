@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import EXAMPLES
 from wuxing_cli.pipeline.score import run_score
 from wuxing_cli.report import bulletin
 from wuxing_cli.report.bulletin import view
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def runs() -> tuple[Any, Any]:
-    q4 = run_score(ROOT / "examples" / "county-2024-Q4.csv", columns="indicators")
-    q3 = run_score(ROOT / "examples" / "county-2024-Q3.csv", columns="indicators")
+    q4 = run_score(EXAMPLES / "county-2024-Q4.csv", columns="indicators")
+    q3 = run_score(EXAMPLES / "county-2024-Q3.csv", columns="indicators")
     return q4, q3
 
 

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT, WIDE
 from wuxing_cli.cli import common
-
-ROOT = Path(__file__).resolve().parents[1]
-WIDE = str(ROOT / "benchmarks" / "criteria-wide.yaml")  # 125 indicators: a run of a few seconds
 
 
 class _TTY:
@@ -68,14 +66,14 @@ def test_no_spinner_when_quick_or_not_a_terminal(monkeypatch: pytest.MonkeyPatch
 def test_real_command_on_a_pseudo_terminal_shows_the_spinner(tmp_path: Path) -> None:
     """A real `wuxing rank` with stderr on a pty: the spinner appears once a step passes the delay."""
     data = tmp_path / "big.csv"
-    result = subprocess.run([sys.executable, "-m", "wuxing_cli", "synth", "-c", WIDE, "-n", "30000", "--seed",
+    result = subprocess.run([sys.executable, "-m", "wuxing_cli", "synth", "-c", str(WIDE), "-n", "30000", "--seed",
                              "3", "-o", str(data)], capture_output=True, text=True, check=False, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "WUXING_PROGRESS")}
     env.update(TERM="xterm", COLUMNS="120", WUXING_PROGRESS_DELAY="0.2")
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "wuxing_cli", "rank", str(data), "-c", WIDE, "--previous", str(data),
+    proc = subprocess.Popen([sys.executable, "-m", "wuxing_cli", "rank", str(data), "-c", str(WIDE), "--previous", str(data),
                              "-q", "-f", "csv", "-o", str(tmp_path / "rank.csv")], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=slave, env=env, cwd=ROOT)
     os.close(slave)

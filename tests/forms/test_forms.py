@@ -16,10 +16,9 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 import wuxing_cli.cli.forms  # noqa: F401  (registers template, merge and init on the app)
-from wuxing_cli.cli import app
+from tests.support import SRC, invoke
 from wuxing_cli.devtools.synth.table import synthesize
 from wuxing_cli.forms.layout import build_form
 from wuxing_cli.forms.merge import merge_files
@@ -30,7 +29,6 @@ from wuxing_cli.models.criteria import FieldType
 from wuxing_cli.pipeline.score import run_score
 
 RESERVED = ["支部编码", "支部名称", "县区", "乡镇", "类型", "期间"]
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +42,7 @@ def community():  # type: ignore[no-untyped-def]
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
+    result = invoke(args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr

@@ -14,9 +14,8 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
+from tests.support import EXAMPLES, invoke
 from wuxing_cli.errors import DataError
 from wuxing_cli.io import csv_reader
 from wuxing_cli.io.reader import read_raw
@@ -128,20 +127,19 @@ def test_any_file_reads_the_same_both_ways(
 def test_file_names_that_look_like_patterns_are_names(tmp_path: Path) -> None:
     folder = tmp_path / "2024[Q4]"
     folder.mkdir()
-    source = Path(__file__).parents[1] / "examples" / "county-2024-Q4.csv"
+    source = EXAMPLES / "county-2024-Q4.csv"
     csv_path = folder / "county*[1].csv"
     csv_path.write_bytes(source.read_bytes())
     (tmp_path / "2024Q4").mkdir()  # what "[Q4]" would match as a pattern
-    runner = CliRunner()
-    plain = runner.invoke(app, ["score", str(source), "-f", "csv"])
+    plain = invoke(["score", str(source), "-f", "csv"])
     assert plain.exit_code == 0
     for extra in ([], ["--streaming"]):
-        result = runner.invoke(app, ["score", str(csv_path), "-f", "csv", *extra])
+        result = invoke(["score", str(csv_path), "-f", "csv", *extra])
         assert result.exit_code == 0, result.output
         assert result.stdout == plain.stdout
     pq = folder / "out[1].parquet"
-    assert runner.invoke(app, ["synth", "-n", "20", "-f", "parquet", "-o", str(pq)]).exit_code == 0
+    assert invoke(["synth", "-n", "20", "-f", "parquet", "-o", str(pq)]).exit_code == 0
     for extra in ([], ["--streaming"]):
-        result = runner.invoke(app, ["score", str(pq), "-f", "csv", *extra])
+        result = invoke(["score", str(pq), "-f", "csv", *extra])
         assert result.exit_code == 0, result.output
         assert pl.read_csv(result.stdout.encode()).height == 20

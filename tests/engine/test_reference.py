@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from tests.support import WIDE
 from wuxing_cli import expr as ex
 from wuxing_cli.devtools.synth.table import synthesize, write_table
 from wuxing_cli.io.cells import normalize_text, parse_cell
@@ -37,8 +38,6 @@ from wuxing_cli.models.criteria import (
 )
 from wuxing_cli.pipeline.score import run_score
 
-ROOT = Path(__file__).resolve().parents[1]
-WIDE = ROOT / "benchmarks" / "criteria-wide.yaml"
 ROWS = 10_000
 NEAR = 5.0
 RESERVED = {"支部编码": "branch_id", "支部名称": "branch_name", "类型": "branch_type"}

@@ -1,6 +1,6 @@
 """``wuxing rank``, ``diff`` and ``explain`` end to end on tiny crafted files, with golden outputs.
 
-Regenerate the golden files with ``WUXING_UPDATE_GOLDEN=1 pytest tests/test_cli_analysis.py``.
+Regenerate the golden files with ``WUXING_UPDATE_GOLDEN=1 pytest tests/cli/test_analysis.py``.
 
 The tiny criteria (80 points): 产业星 cy = income bands (20) + rate linear 60→100 (20) + coops bands (10),
 pass 40; 平安星 pa = grid yes/no (10, required) + grade category (10), pass 15, vetoed by any criminal
@@ -17,12 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from wuxing_cli.cli import app
-
-GOLDEN = Path(__file__).parent / "golden" / "analysis"
-UPDATE = os.environ.get("WUXING_UPDATE_GOLDEN") == "1"
+from tests.support import check_golden, invoke
 
 CRITERIA = """\
 schema_version: 1
@@ -136,8 +132,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def run(files: dict[str, Path], *args: Any, code: int = 0) -> Any:
     argv = [str(a) for a in args] + ["-c", str(files["criteria"])]
-    runner = CliRunner(env={"COLUMNS": "180", "NO_COLOR": "1"})
-    result = runner.invoke(app, argv, catch_exceptions=False)
+    result = invoke(argv, env={"COLUMNS": "180", "NO_COLOR": "1"}, catch_exceptions=False)
     assert result.exit_code == code, (result.stdout, result.stderr)
     return result
 
@@ -146,13 +141,7 @@ def golden(name: str, text: str, files: dict[str, Path] | None = None) -> None:
     """Compare with tests/golden/analysis/<name>; WUXING_UPDATE_GOLDEN=1 rewrites it."""
     if files is not None:  # temporary paths never belong in a golden file
         text = text.replace(str(files["criteria"].parent) + os.sep, "")
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"missing golden file {path}; run with WUXING_UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs (WUXING_UPDATE_GOLDEN=1 to accept)"
+    check_golden(f"analysis/{name}", text)
 
 
 # -- rank -------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.support import SRC
 from wuxing_cli.errors import UsageError
 from wuxing_cli.io.writers import atomic_path, check_output_path, neutralise, write_bytes, write_with
 from wuxing_cli.report.tabular import csv_bytes, xlsx_write
@@ -97,7 +98,7 @@ def test_interrupted_write_keeps_old_file_and_no_litter(tmp_path: Path, sig: int
             sys.exit(getattr(exc, "exit_code", 99))
         """
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    env = dict(os.environ, PYTHONPATH=str(SRC))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == b"writing"
@@ -116,7 +117,7 @@ def test_interrupted_cli_run_keeps_old_output_and_no_litter(tmp_path: Path, sig:
 
     The signal is sent once the temporary file exists beside the target, i.e. during the write.
     """
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"), NO_COLOR="1")
+    env = dict(os.environ, PYTHONPATH=str(SRC), NO_COLOR="1")
     wuxing = [sys.executable, "-m", "wuxing_cli"]
     subprocess.run([*wuxing, "synth", "-n", "15000", "--seed", "5", "-o", "big.csv"], cwd=tmp_path, env=env,
                    check=True, capture_output=True, timeout=120)

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from bulletin_data import CURRENT_ROWS, HEADER, PREVIOUS_ROWS, csv_text, write_fixtures
-from wuxing_cli.cli import app
+from tests.report.bulletin_data import CURRENT_ROWS, HEADER, PREVIOUS_ROWS, csv_text, write_fixtures
+from tests.support import EXAMPLES, SRC, check_golden, invoke
 from wuxing_cli.errors import DataError, UsageError
 from wuxing_cli.io.targets import level_of, load_targets
 from wuxing_cli.models.results import ScoreRun
@@ -32,10 +31,6 @@ from wuxing_cli.report.bulletin import (
     render_bulletin,
 )
 from wuxing_cli.report.labels import Lang
-
-GOLDEN = Path(__file__).parent / "golden" / "bulletin"
-SRC = Path(__file__).resolve().parents[1] / "src"
-
 
 # ------------------------------------------------------------------------------------------------
 # helpers
@@ -64,7 +59,7 @@ def view(runs: tuple[ScoreRun, ScoreRun]) -> dict[str, Any]:
 
 
 def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["bulletin", *args])
+    result = invoke(["bulletin", *args])
     return result.exit_code, result.output
 
 
@@ -256,9 +251,8 @@ def test_the_bulletin_does_not_depend_on_the_order_of_the_rows(runs: tuple[Score
     # section must aggregate, or sort what it lists itself. Shuffled rows must give the same bulletin.
     import dataclasses
 
-    examples = Path(__file__).resolve().parents[1] / "examples"
-    county = (run_score(examples / "county-2024-Q4.csv", columns="indicators", by="township"),
-              run_score(examples / "county-2024-Q3.csv", columns="results", by="township"))
+    county = (run_score(EXAMPLES / "county-2024-Q4.csv", columns="indicators", by="township"),
+              run_score(EXAMPLES / "county-2024-Q3.csv", columns="results", by="township"))
     plan = load_targets(files["targets_yaml"])
     for (current, previous), targets in ((runs, plan), (county, None)):
         assert current.ordered and current.frame["rank"].is_sorted()
@@ -566,12 +560,7 @@ def test_golden(files: dict[str, Path], fmt: str, lang: str, prev: bool) -> None
     code, out = cli(*args)
     assert code == 0, out
     got = Path(name).read_text(encoding="utf-8")
-    golden = GOLDEN / name
-    if os.environ.get("WUXING_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(got, encoding="utf-8")
-    assert golden.exists(), f"missing golden file {golden}; run with WUXING_UPDATE_GOLDEN=1"
-    assert got == golden.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+    check_golden(f"bulletin/{name}", got)
 
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from tests.support import EXAMPLES, WIDE
 from wuxing_cli.devtools.synth.table import synthesize, write_table
 from wuxing_cli.engine.score import result_columns
 from wuxing_cli.errors import WuxingError
@@ -23,9 +24,6 @@ from wuxing_cli.io.criteria_loader import load_criteria_set
 from wuxing_cli.pipeline.score import LoadOptions, run_score
 from wuxing_cli.pipeline.streaming import score_streaming
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
-WIDE = ROOT / "benchmarks" / "criteria-wide.yaml"
 BUILTINS = load_criteria_set(["rural", "community"])
 
 

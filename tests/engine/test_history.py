@@ -9,10 +9,9 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 import wuxing_cli.cli.history  # noqa: F401  (registers the commands)
-from wuxing_cli.cli import app
+from tests.support import EXAMPLES, invoke
 from wuxing_cli.engine import history as hist
 from wuxing_cli.engine.score import score
 from wuxing_cli.errors import DataError
@@ -20,9 +19,6 @@ from wuxing_cli.io.criteria_loader import check_criteria_text
 from wuxing_cli.models.criteria import Criteria
 from wuxing_cli.pipeline.history import load_history
 from wuxing_cli.report.history import sparkline
-
-ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner()
 
 CRITERIA = """\
 schema_version: 1
@@ -287,7 +283,7 @@ def test_history_cli_formats(tmp_path: Path) -> None:
     write_period(folder / "2025-Q1.csv", {"A": (90, 70), "N": (70, 10)})
     write_period(folder / "2025-Q2.csv", {"A": (80, 70), "N": (70, 70)})
     write_period(folder / "2025-Q3.csv", {"A": (64, 70), "N": (70, 70)})
-    result = runner.invoke(app, ["history", str(folder), "-c", str(c), "--by", "乡镇", "-f", "json"])
+    result = invoke(["history", str(folder), "-c", str(c), "--by", "乡镇", "-f", "json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [p["canonical"] for p in doc["periods"]] == ["2025-Q1", "2025-Q2", "2025-Q3"]
@@ -297,18 +293,18 @@ def test_history_cli_formats(tmp_path: Path) -> None:
     assert branch["stars_series"] == [1, 2, 2] and branch["streak"] == 2 and branch["sparkline"] == "▂▄▄"
     assert branch["first_awarded"] == {"s1": "2025-Q1", "s2": "2025-Q2"}
 
-    csv = runner.invoke(app, ["history", str(folder), "-c", str(c), "-f", "csv"])
+    csv = invoke(["history", str(folder), "-c", str(c), "-f", "csv"])
     assert csv.exit_code == 0
     lines = csv.stdout.splitlines()
     assert lines[0].startswith("period,branch_id,branch_name,county,township,branch_type,rank,stars,level")
     assert len(lines) == 7 and lines[1].startswith("2025-Q1,A,")
 
-    table = runner.invoke(app, ["history", str(folder), "-c", str(c), "--by", "township"])
+    table = invoke(["history", str(folder), "-c", str(c), "--by", "township"])
     assert table.exit_code == 0
     assert "摘星预警" in table.stdout and "▂▄▄" in table.stdout and "接近达标线；连续两期下降" in table.stdout
-    md = runner.invoke(app, ["history", str(folder), "-c", str(c), "-f", "md", "--lang", "en"])
+    md = invoke(["history", str(folder), "-c", str(c), "-f", "md", "--lang", "en"])
     assert md.exit_code == 0 and "| Branch |" in md.stdout and "fell twice in a row" in md.stdout
-    usage = runner.invoke(app, ["history", str(folder), "-c", str(c), "-f", "csv", "--rows", "groups"])
+    usage = invoke(["history", str(folder), "-c", str(c), "-f", "csv", "--rows", "groups"])
     assert usage.exit_code == 2 and "--rows groups needs --by" in usage.stderr
 
 
@@ -319,21 +315,21 @@ def test_bulletin_history_section(tmp_path: Path) -> None:
     write_period(folder / "2025-Q1.csv", {"A": (90, 70), "N": (70, 10)})
     write_period(folder / "2025-Q2.csv", {"A": (80, 70), "N": (70, 70)})
     latest = write_period(folder / "2025-Q3.csv", {"A": (64, 70), "N": (70, 70)})
-    md = runner.invoke(app, ["bulletin", str(latest), "-c", str(c), "--history", str(folder), "-q"])
+    md = invoke(["bulletin", str(latest), "-c", str(c), "--history", str(folder), "-q"])
     assert md.exit_code == 0, md.stderr
     assert "、星级走势与摘星预警" in md.stdout and "村A" in md.stdout.split("星级走势与摘星预警")[1]
-    html = runner.invoke(app, ["bulletin", str(latest), "-c", str(c), "--history", str(folder / "2025-Q1.csv"),
-                               "--history", str(folder / "2025-Q2.csv"), "-f", "html", "-q"])
+    html = invoke(["bulletin", str(latest), "-c", str(c), "--history", str(folder / "2025-Q1.csv"),
+                   "--history", str(folder / "2025-Q2.csv"), "-f", "html", "-q"])
     assert html.exit_code == 0, html.stderr
     assert "平均分走势</title>" in html.stdout and "<polyline" in html.stdout
-    plain = runner.invoke(app, ["bulletin", str(latest), "-c", str(c), "-q"])
+    plain = invoke(["bulletin", str(latest), "-c", str(c), "-q"])
     assert "摘星预警" not in plain.stdout
 
 
 @pytest.fixture(scope="module")
 def county() -> dict[str, Any]:
-    files = [str(p) for p in sorted((ROOT / "examples").glob("county-2024-Q*.csv"))]
-    result = runner.invoke(app, ["history", *files, "--by", "township", "-f", "json", "-q"])
+    files = [str(p) for p in sorted(EXAMPLES.glob("county-2024-Q*.csv"))]
+    result = invoke(["history", *files, "--by", "township", "-f", "json", "-q"])
     assert result.exit_code == 0, result.stderr
     return dict(json.loads(result.stdout))
 

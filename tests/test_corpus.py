@@ -1,4 +1,5 @@
-"""The bad-input corpus (issue 6 §1): one parametrised test runs every case of tests/corpus/cases.yaml.
+"""The bad-input corpus (issue 6 §1): one parametrised test runs every case of tests/corpus/cases*.yaml
+(cases.yaml, and one cases-<topic>.yaml per topic, e.g. cases-sheets.yaml).
 
 Each case is a command run in a copy of tests/corpus/. It must exit with the expected code (1 for bad
 criteria or data, 2 for usage), print no traceback and no "internal error", print every expected
@@ -26,7 +27,11 @@ import yaml
 
 from tests.support import CORPUS, invoke
 
-CASES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))["cases"]
+CASES: list[dict[str, Any]] = [
+    case
+    for manifest in sorted(CORPUS.glob("cases*.yaml"))
+    for case in yaml.safe_load(manifest.read_text(encoding="utf-8"))["cases"]
+]
 SUBPROCESS = os.environ.get("WUXING_CORPUS_SUBPROCESS") == "1"
 ERROR_LINE = re.compile(r"(^|: )error: ")
 

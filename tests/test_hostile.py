@@ -248,7 +248,7 @@ def test_valid_expressions_never_reach_python_eval(monkeypatch: pytest.MonkeyPat
 TEMPLATES = [
     ("{{ ''.__class__.__mro__ }}", "unsafe"),
     ("{{ cycler.__init__.__globals__.os }}", "unsafe"),
-    ("{{ lipsum.__globals__['os'].system('touch PWNED') }}", "unsafe"),
+    ("{{ lipsum.__globals__['os'].system('touch PWNED') }}", "'lipsum' is undefined"),  # no lipsum (issue 20 §17)
     ("{{ joiner.__init__.__globals__.__builtins__['__import__']('os').system('touch PWNED') }}", "unsafe"),
     ("{{ self._TemplateReference__context }}", ""),
     ("{{ namespace.__init__.__globals__ }}", "unsafe"),

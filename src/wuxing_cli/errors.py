@@ -23,6 +23,7 @@ class ProblemCode(StrEnum):
     BANDS_ORDER = "bands-order"
     BANDS_POINTS = "bands-points"
     BANDS_REPEAT = "bands-repeat"
+    BLANK_GROUP = "blank-group"
     BOUNDS = "bounds"
     BRANCH = "branch"
     BRANCH_TYPE_CONFLICT = "branch-type-conflict"
@@ -33,12 +34,14 @@ class ProblemCode(StrEnum):
     CATEGORY_VALUE = "category-value"
     CATEGORY_VALUES = "category-values"
     COLUMN_CONFLICT = "column-conflict"
+    COMMENT_ROW = "comment-row"
     CRITERIA = "criteria"
     CRITERIA_NOT_FOUND = "criteria-not-found"
     CSV_PARSE = "csv-parse"
     CSV_QUOTES = "csv-quotes"
     DEFAULT = "default"
     DEFAULT_COLUMN = "default-column"
+    DELIMITER = "delimiter"
     DERIVED_CYCLE = "derived-cycle"
     DERIVED_HEADER = "derived-header"
     DERIVED_TYPE = "derived-type"
@@ -56,6 +59,10 @@ class ProblemCode(StrEnum):
     EXPR_TYPE = "expr-type"
     EXPR_UNKNOWN_FIELD = "expr-unknown-field"
     FORMAT = "format"
+    FORMULA_UNCOMPUTED = "formula-uncomputed"
+    ID_NUMERIC = "id-numeric"
+    ID_SCIENTIFIC = "id-scientific"
+    IDS_UNMATCHED = "ids-unmatched"
     INCENTIVES = "incentives"
     INCENTIVES_AMOUNT = "incentives-amount"
     INCENTIVES_KEY = "incentives-key"
@@ -69,6 +76,7 @@ class ProblemCode(StrEnum):
     LEVELS = "levels"
     LINEAR = "linear"
     MAX_POINTS = "max-points"
+    MERGED_CELLS = "merged-cells"
     MISSING_COLUMN = "missing-column"
     MISSING_COUNT = "missing-count"
     MISSING_ID = "missing-id"
@@ -78,11 +86,13 @@ class ProblemCode(StrEnum):
     NEEDS_OUTPUT = "needs-output"
     NO_DATA = "no-data"
     NO_FILES = "no-files"
+    NO_NAME_COLUMN = "no-name-column"
     OUTPUT_DIR = "output-dir"
     OUTPUT_IS_INPUT = "output-is-input"
     OUTPUT_WRITE = "output-write"
     PARQUET = "parquet"
     PASS_MARK = "pass-mark"
+    PERCENT_SCALE = "percent-scale"
     PERIOD = "period"
     PERIOD_ABSENT = "period-absent"
     PERIOD_NO_COLUMN = "period-no-column"
@@ -98,6 +108,8 @@ class ProblemCode(StrEnum):
     SCHEMA = "schema"
     SHARED_HEADER = "shared-header"
     SHEET = "sheet"
+    SHEET_CHOSEN = "sheet-chosen"
+    SHEET_TOO_LARGE = "sheet-too-large"
     SKIPPED = "skipped"
     TARGETS = "targets"
     TARGETS_COUNT = "targets-count"
@@ -111,12 +123,14 @@ class ProblemCode(StrEnum):
     TARGETS_ROW = "targets-row"
     TARGETS_TOO_LARGE = "targets-too-large"
     TEMPLATE = "template"
+    TEMPLATE_LIMIT = "template-limit"
     TEMPLATE_READ = "template-read"
     TEMPLATE_SYNTAX = "template-syntax"
     TEMPLATE_UNDEFINED = "template-undefined"
     TEMPLATE_UNSAFE = "template-unsafe"
     TENURE_UNCHECKED = "tenure-unchecked"
     THRESHOLD = "threshold"
+    TOTALS_ROW = "totals-row"
     UNEARNABLE = "unearnable"
     UNKNOWN_COLUMN = "unknown-column"
     UNKNOWN_FIELD = "unknown-field"
@@ -125,9 +139,11 @@ class ProblemCode(StrEnum):
     XLS = "xls"
     YAML_ALIASES = "yaml-aliases"
     YAML_EMPTY = "yaml-empty"
+    YAML_IMPLICIT = "yaml-implicit"
     YAML_KEY = "yaml-key"
     YAML_MERGE = "yaml-merge"
     YAML_SYNTAX = "yaml-syntax"
+    YAML_TAG = "yaml-tag"
     YAML_TOO_DEEP = "yaml-too-deep"
     YAML_TOO_LARGE = "yaml-too-large"
 
@@ -233,10 +249,12 @@ class WuxingError(Exception):
 
     exit_code = 1
 
-    def __init__(self, problems: Iterable[Problem] | str) -> None:
+    def __init__(self, problems: Iterable[Problem] | str, *, warnings: Iterable[Problem] = ()) -> None:
         if isinstance(problems, str):
             problems = [Problem(problems)]
         self.problems: list[Problem] = list(problems)
+        #: warnings found before the errors stopped the work (``validate`` lists them with the errors)
+        self.warnings: list[Problem] = list(warnings)
         super().__init__("\n".join(p.format() for p in self.problems))
 
 

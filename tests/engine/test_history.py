@@ -245,14 +245,14 @@ def test_loader_orders_files_by_period_and_reads_a_combined_file(tmp_path: Path)
         write_period(tmp_path / "third.csv", {"A": (70, 90)}, period="2025年11月", encoding="gb18030"),
     ]
     loaded = load_history(files, [str(c)])
-    assert loaded.labels == ["2025-9", "2025-10", "2025年11月"]
+    assert loaded.labels == ["2025-09", "2025-10", "2025-11"]  # canonical forms (issue 20, point 4)
     assert rows_of(loaded.long, "A")[0]["stars"] == 0
 
     combined = tmp_path / "all.csv"
     text = "支部编码,期间,A,B\nA,2025年第二季度,70,70\nA,2025年第一季度,50,50\nB,2025年第二季度,80,80\n"
     combined.write_text(text, encoding="utf-8")
     loaded = load_history([combined], [str(c)])
-    assert loaded.labels == ["2025年第一季度", "2025年第二季度"]
+    assert loaded.labels == ["2025-Q1", "2025-Q2"]
     assert loaded.long.height == 3
 
 
@@ -272,7 +272,7 @@ def test_loader_errors(tmp_path: Path) -> None:
 
     one = write_period(tmp_path / "a-2025-Q1.csv", {"A": (70, 70)})
     two = write_period(tmp_path / "b.csv", {"A": (70, 70)}, period="2025年一季度")
-    with pytest.raises(DataError, match="period 2025年一季度 is given twice"):
+    with pytest.raises(DataError, match="period 2025-Q1 is given twice"):
         load_history([one, two], [str(c)])
 
 

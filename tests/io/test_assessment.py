@@ -326,7 +326,9 @@ def test_fixture_with_title_row_quoted_newline_comment_and_blank_line() -> None:
     assert frame.get_column("criminal_cases").to_list() == [0, 0, 1]  # default for the empty cell
     assert frame.get_column("township").to_list() == ["城关镇"] * 3
     assert assessment.rows_read == 3
-    assert assessment.warnings == []
+    # the comment row is left out with a word (issue 20 §8), nothing else is worth a warning
+    assert [(p.line, p.message) for p in assessment.warnings] == [
+        (6, "line 6 starts with '#': left out as a comment row")]
 
 
 def test_line_numbers_after_quoted_newlines_in_error_messages(tmp_path: Path) -> None:
@@ -644,8 +646,8 @@ def test_period_without_a_period_column(tmp_path: Path) -> None:
 
 def test_single_period_is_reported(tmp_path: Path) -> None:
     assessment = load(tmp_path, csv_of(GOOD + ",2024年二季度", header=HEADER + ",季度"))
-    assert assessment.periods == ["2024年二季度"]
-    assert assessment.period == "2024年二季度"
+    assert assessment.periods == ["2024-Q2"]  # in canonical form (issue 20, point 4)
+    assert assessment.period == "2024-Q2"
 
 
 def test_empty_period_cell_is_an_error(tmp_path: Path) -> None:
@@ -788,9 +790,13 @@ def test_check_headers_only_checks_criteria_with_rows(tmp_path: Path) -> None:
 
 def test_reserved_headers_table() -> None:
     assert RESERVED_HEADERS["branch_id"] == ("branch_id", "支部编码", "组织编码", "编码", "代码")
-    assert RESERVED_HEADERS["branch_name"][1:] == ("支部名称", "党组织名称", "名称", "村(社区)")
-    assert RESERVED_HEADERS["county"][1:] == ("县区", "县(市、区)", "县(市,区)")
-    assert RESERVED_HEADERS["township"][1:] == ("乡镇", "乡镇(街道)", "街道")
+    # SPEC §3's headers first, then the variants counties' forms use (issue 20 point 9)
+    assert RESERVED_HEADERS["branch_name"][1:5] == ("支部名称", "党组织名称", "名称", "村(社区)")
+    assert {"村(社区)名称", "党支部名称", "村名", "村名称", "社区名称"} <= set(RESERVED_HEADERS["branch_name"])
+    assert RESERVED_HEADERS["county"][1:4] == ("县区", "县(市、区)", "县(市,区)")
+    assert "所属县区" in RESERVED_HEADERS["county"]
+    assert RESERVED_HEADERS["township"][1:4] == ("乡镇", "乡镇(街道)", "街道")
+    assert {"所属乡镇", "乡镇(街道)名称", "所属乡镇(街道)"} <= set(RESERVED_HEADERS["township"])
     assert RESERVED_HEADERS["branch_type"][1:] == ("类型", "支部类型")
     assert RESERVED_HEADERS["period"][1:] == ("期间", "月份", "季度")
     assert header_key(" 县（市，区） ") == header_key("县(市,区)")

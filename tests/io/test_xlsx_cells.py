@@ -113,3 +113,42 @@ def test_a_percent_formatted_workbook_scores_like_the_csv(tmp_path: Path) -> Non
     from_csv = invoke(["score", str(CORPUS / "data" / "ok.csv"), *args])
     assert from_excel.exit_code == 0, from_excel.stderr
     assert from_excel.stdout == from_csv.stdout
+
+
+def test_formulas_without_a_result_and_merged_ranges_are_found(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["支部编码", "乡镇", "案件数", "合计"])
+    sheet.append(["001", "城关镇", 3, "=C2*2"])
+    sheet.append(["002", None, 4, 8])
+    sheet.merge_cells("B2:B3")
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    found = sheet_cells(str(path), 0)
+    assert found.uncomputed == {(1, 3): "=C2*2"}
+    assert found.merges == [(1, 1, 2, 1)]
+
+
+def test_hidden_sheets_and_cell_refs(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "旧"
+    book.active.sheet_state = "hidden"
+    book.create_sheet("新")
+    path = tmp_path / "h.xlsx"
+    book.save(path)
+    assert xlsx_cells.hidden_sheets(str(path)) == [True, False]
+    assert [xlsx_cells.cell_ref(*rc) for rc in ((0, 0), (6, 2), (0, 25), (0, 26), (1048575, 16383))] == [
+        "A1", "C7", "Z1", "AA1", "XFD1048576"]
+
+
+def test_far_cells_look_at_the_cells_only_when_the_dimension_is_large(tmp_path: Path) -> None:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    path = tmp_path / "far.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["支部编码", "x"])
+    sheet.write(2, 0, "001")
+    sheet.write(70000, 3, "stray")
+    book.close()
+    assert xlsx_cells.far_cells(str(path), 0, 10**6) is None
+    assert xlsx_cells.far_cells(str(path), 0, 1000) == (70001 * 4, [(70000, 3)])

@@ -155,7 +155,7 @@ def test_monthly_period_converts_exactly_and_rounds_half_up(county: dict[str, Pa
     assert rows["A001"]["q"] == Decimal("46.67")    # 10 × 7 × 2 / 3 = 46.666…
     assert rows["A002"]["q"] == Decimal("3.33")     # 10 × 1 × 1 / 3 = 3.333…
     assert rows["A002"]["y"] == Decimal("0.03")     # 0.3 / 12 = 0.025 → 0.03 (half up, not to even)
-    assert result.period == "2025年3月"
+    assert result.period == "2025-03"  # shown in canonical form (issue 20, point 4)
 
 
 def test_money_helpers() -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-import typer
+try:  # Ctrl-C while the modules load (before any command runs): one word and 130, not a traceback
+    import typer
 
-from .._version import __version__
+    from .._version import __version__
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted\n")
+    raise SystemExit(130) from None
 
 app = typer.Typer(
     name="wuxing",
@@ -35,7 +39,11 @@ def _root(
 
 
 # Command modules register themselves on `app` when imported.
-from . import analysis, bulletin, core, forms, history, tools  # noqa: E402,F401
+try:
+    from . import analysis, bulletin, core, forms, history, tools  # noqa: F401
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted\n")
+    raise SystemExit(130) from None
 
 
 def _app_for(args: list[str]) -> typer.Typer:
@@ -65,9 +73,26 @@ def main() -> None:
     Commands funnel their own errors (``cli.common.guarded``); this net catches what escapes before a
     command runs (option parsing, imports), so that even then a bug is one line, not a traceback.
     """
-    try:
-        _app_for(sys.argv[1:])()
-    except Exception as exc:
-        from .common import _bug
+    import signal
 
+    from .common import EXIT_INTERRUPTED, _bug, _Interrupted, guard_stdout, on_sigint, output_failure
+
+    guard_stdout()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        try:
+            _app_for(sys.argv[1:])()
+        finally:
+            sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's last flush
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    except OSError as exc:
+        status = output_failure(exc)
+        sys.exit(status if status is not None else _bug(exc))
+    except Exception as exc:
+        if _Interrupted.pressed:
+            sys.stderr.write("interrupted\n")
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(_bug(exc))

@@ -24,6 +24,7 @@ from .common import (
     load_options,
     print_warnings,
     progress,
+    report_problems,
 )
 
 if TYPE_CHECKING:
@@ -117,13 +118,14 @@ def rank(
     from ..pipeline.score import concurrently, run_score
     from ..report import rank as rank_report
     from ..report.labels import Lang
+    from ..report.score import rejected_sheets
     from ..report.tabular import csv_bytes, json_text, xlsx_write
     from .options import check_by
 
     group = check_by(by)
     assert group is not None
     inputs = [data] + ([previous] if previous is not None else [])
-    out = Output(output, inputs=inputs)
+    out = Output(output, inputs=inputs, criteria=criteria)
     options = load()
     calls = [lambda: run_score(data, criteria, options, near=near, by=group, columns="results")]
     if previous is not None:
@@ -139,6 +141,10 @@ def rank(
         before = runs[1]
         _check_group_column(before.frame, group, previous)
     print_warnings([*run.warnings, *(before.warnings if before else [])], quiet)
+    if fmt is RankFormat.csv and run.data.rejected:  # CSV has no room for them: one stderr line each
+        from ..pipeline.score import rejected_warnings
+
+        report_problems(rejected_warnings(run.data))
     report = rank_report.build_rank(run, group, Metric(metric.value), previous=before, top=top)
     language = Lang(lang.value)
     if fmt is RankFormat.table:
@@ -153,7 +159,7 @@ def rank(
         out.text(rank_report.rank_markdown(report, language))
     elif fmt is RankFormat.xlsx:
         sheets = {"groups": rank_report.rank_groups_frame(report),
-                  "branches": rank_report.rank_branches_frame(report)}
+                  "branches": rank_report.rank_branches_frame(report), **rejected_sheets(run, language)}
         out.file(lambda path: xlsx_write(sheets, path), fmt.value)
     else:
         assert_never(fmt)
@@ -214,6 +220,7 @@ def diff(
       wuxing diff data.csv -c criteria-2023.yaml --criteria-new criteria-2024.yaml
     """
     from ..engine.rank import Metric
+    from ..pipeline.id_match import id_mismatch_problems
     from ..pipeline.score import concurrently, criteria_names, run_score
     from ..report import diff as diff_report
     from ..report.labels import Lang, label
@@ -234,7 +241,7 @@ def diff(
     new_path = new if new is not None else old
     new_period = to_period if (new is not None or to_period) else from_period
     inputs = [old] + ([new] if new is not None else [])
-    out = Output(output, inputs=inputs)
+    out = Output(output, inputs=inputs, criteria=[*(criteria or []), *(criteria_new or [])])
 
     def scoring(path: Path, period: str | None, names: list[str] | None) -> Callable[[], ScoreRun]:
         opts = load(period=period)
@@ -261,7 +268,12 @@ def diff(
     warnings = [*old_run.warnings, *new_run.warnings]
     if same_rules is not None and same_rules is not old_run:
         warnings += same_rules.warnings
+    warnings += id_mismatch_problems(old_run.frame, new_run.frame, old, new_path)
     print_warnings(warnings, quiet)
+    # the diff formats have no room for the rows --skip-invalid left out: one stderr line each
+    from ..pipeline.score import rejected_warnings
+
+    report_problems(list(dict.fromkeys(p for r in (old_run, new_run) for p in rejected_warnings(r.data))))
     if group is not None:
         _check_group_column(old_run.frame, group, old)
         _check_group_column(new_run.frame, group, new_path)
@@ -334,7 +346,7 @@ def explain(
     from ..report.labels import Lang
     from ..report.tabular import json_text
 
-    out = Output(output, inputs=[data])
+    out = Output(output, inputs=[data], criteria=criteria)
     run = run_score(data, criteria, load(), near=near)
     print_warnings(run.warnings, quiet)
     row = find_branch(run.frame, branch)

@@ -106,7 +106,7 @@ def bulletin(
     if near < 0:
         raise UsageError([Problem("--near must be zero or more", code=ProblemCode.NEAR)])
     inputs = [p for p in (data, previous, template, targets, *(history or [])) if p is not None]
-    out = Output(output, inputs=inputs)
+    out = Output(output, inputs=inputs, criteria=criteria)
     template_text = _read_template(template) if template is not None else None
     plan = load_targets(targets) if targets is not None else None
 

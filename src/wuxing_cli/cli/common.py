@@ -7,8 +7,10 @@ command bodies so that ``wuxing --help`` and ``wuxing validate`` start fast.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import inspect
+import io
 import math
 import os
 import signal
@@ -163,6 +165,19 @@ def report_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None
     out.flush()
 
 
+class _Interrupted:
+    """Whether Ctrl-C was pressed: a library may turn the KeyboardInterrupt into an error of its own
+    (pydantic building a validator raises SchemaError), which is still an interruption, not a bug."""
+
+    pressed = False
+
+
+def on_sigint(signum: int, frame: object) -> None:
+    """The SIGINT handler of the command line: Python's own, remembering that it happened."""
+    _Interrupted.pressed = True
+    raise KeyboardInterrupt
+
+
 class _Terminated(BaseException):
     """SIGTERM turned into an exception so that atomic writes clean up."""
 
@@ -198,11 +213,19 @@ def guarded(func: Callable[P, int | None]) -> Callable[P, None]:
             raise typer.Exit(143) from None
         except BrokenPipeError:
             raise typer.Exit(EXIT_OK) from None
+        except OSError as exc:
+            status = output_failure(exc)
+            if status is None:
+                raise typer.Exit(_bug(exc)) from None
+            raise typer.Exit(status) from None
         except MemoryError:
             sys.stderr.write("wuxing: error: out of memory — the input is too large for this computer; "
                              "split the file (e.g. by county) or use a machine with more memory\n")
             raise typer.Exit(EXIT_INVALID) from None
         except Exception as exc:  # the bug funnel: everything else is our fault
+            if _Interrupted.pressed:  # a KeyboardInterrupt a library re-raised as its own error
+                sys.stderr.write("interrupted\n")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             raise typer.Exit(_bug(exc)) from None
         except BaseException as exc:  # a Rust panic in polars (pyo3 PanicException) is a BaseException
             if isinstance(exc, SystemExit | GeneratorExit):
@@ -215,6 +238,47 @@ def guarded(func: Callable[P, int | None]) -> Callable[P, None]:
             raise typer.Exit(status)
 
     return wrapper
+
+
+#: errno values that mean the output cannot be written (a full disk or device, a closed or broken stream).
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EBADF, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EPIPE})
+
+
+class _ClosedStdout(io.TextIOBase):
+    """What ``sys.stdout`` is when wuxing starts with standard output closed (``wuxing score x.csv >&-``):
+    writing to it fails as writing to a closed descriptor does, and the funnel says so."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    @property
+    def buffer(self) -> _ClosedStdout:
+        return self
+
+
+def guard_stdout() -> None:
+    """Give a closed standard output (``sys.stdout`` None) a stand-in whose writes fail cleanly."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+
+
+def output_failure(exc: OSError) -> int | None:
+    """An error writing the output (``> /dev/full``, ``>&-``) as one line and exit 2; None for other errors."""
+    if exc.errno not in _OUTPUT_ERRNOS:
+        return None
+    reason = exc.strerror or str(exc)
+    with contextlib.suppress(OSError, ValueError):  # what is still buffered for stdout goes nowhere
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    with contextlib.suppress(OSError, ValueError):
+        hint = ("standard output is closed: run the command without '>&-', or write to a file with -o FILE"
+                if exc.errno == errno.EBADF else "check the disk space, or write to a file with -o FILE")
+        report_problems([Problem(f"cannot write output: {reason}", code=ProblemCode.OUTPUT_WRITE, hint=hint)])
+    return EXIT_USAGE
 
 
 def _bug(exc: BaseException) -> int:
@@ -239,12 +303,19 @@ def _bug(exc: BaseException) -> int:
     return EXIT_BUG
 
 
+def criteria_files(names: Sequence[str] | None) -> list[Path]:
+    """The ``-c`` names that are files (not built-in names such as ``rural``): inputs ``-o`` must not overwrite."""
+    return [Path(name) for name in names or () if Path(name).exists()]
+
+
 class Output:
     """Where a command's result goes: stdout, or a file written atomically after rendering succeeded."""
 
-    def __init__(self, path: Path | None, inputs: Sequence[Path] = ()) -> None:
+    def __init__(self, path: Path | None, inputs: Sequence[Path] = (), *,
+                 criteria: Sequence[str] | None = None) -> None:
+        """``inputs``: the files read; ``criteria``: the ``-c`` names (those that are files are inputs too)."""
         self.path = None if path is None or str(path) == "-" else path
-        self.inputs = list(inputs)
+        self.inputs = [*inputs, *criteria_files(criteria)]
         if self.path is not None:
             from ..io.writers import check_output_path
 

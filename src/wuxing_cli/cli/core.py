@@ -27,6 +27,7 @@ from .common import (
     load_options,
     print_warnings,
     progress,
+    report_problems,
 )
 
 
@@ -108,7 +109,7 @@ def score(
     from ..report.labels import Lang
     from .options import check_by
 
-    out = Output(output, inputs=[data])
+    out = Output(output, inputs=[data], criteria=criteria)
     models = load_criteria_set(criteria_names(criteria))
     # Keep only the result columns the format reads: sorting into rank order then moves less data.
     tabular = fmt in (ScoreFormat.csv, ScoreFormat.xlsx, ScoreFormat.parquet)
@@ -123,13 +124,23 @@ def score(
         step("reading and scoring")
         run = run_score(data, models, options, near=near, by=check_by(by), columns=columns)
     print_warnings(run.warnings, quiet, verbose)
+    _list_rejected(run, fmt)
     with progress(f"wuxing score {data.name}", enabled=not out.is_stdout) as step:
         step("writing")
         _write_score(run, fmt, out, language)
 
 
+def _list_rejected(run: Any, fmt: ScoreFormat) -> None:
+    """CSV and Parquet have no room for the rows ``--skip-invalid`` left out: one stderr line each (even
+    with ``--quiet``: the option asks for them); the other formats list them in the output."""
+    if fmt in (ScoreFormat.csv, ScoreFormat.parquet) and run.data.rejected:
+        from ..pipeline.score import rejected_warnings
+
+        report_problems(rejected_warnings(run.data))
+
+
 def _write_score(run: Any, fmt: ScoreFormat, out: Output, language: Any) -> None:
-    from ..report.score import score_document, score_frame, score_markdown, score_renderable
+    from ..report.score import rejected_sheets, score_document, score_frame, score_markdown, score_renderable
     from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
 
     if fmt is ScoreFormat.table:
@@ -141,8 +152,8 @@ def _write_score(run: Any, fmt: ScoreFormat, out: Output, language: Any) -> None
     elif fmt is ScoreFormat.md:
         out.text(score_markdown(run, language))
     elif fmt is ScoreFormat.xlsx:
-        frame = score_frame(run)
-        out.file(lambda path: xlsx_write({"score": frame}, path), fmt.value)
+        sheets = {"score": score_frame(run), **rejected_sheets(run, language)}
+        out.file(lambda path: xlsx_write(sheets, path), fmt.value)
     elif fmt is ScoreFormat.parquet:
         frame = score_frame(run)
         out.file(lambda path: parquet_write(frame, path), fmt.value)
@@ -170,6 +181,7 @@ def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: 
             else:
                 run = dataclasses.replace(streamed.run, frame=streamed.frame())
     print_warnings(run.warnings, quiet, verbose)
+    _list_rejected(run, fmt)
     if not (fmt in (ScoreFormat.csv, ScoreFormat.parquet) and not out.is_stdout):
         _write_score(run, fmt, out, language)
 

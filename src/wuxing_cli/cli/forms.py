@@ -88,7 +88,7 @@ def template(
     from ..report.tabular import csv_bytes
 
     kind = _format(fmt, output, TableFormat.xlsx)
-    out = Output(output, inputs=[branches] if branches is not None else [])
+    out = Output(output, inputs=[branches] if branches is not None else [], criteria=criteria)
     form = build_form(load_criteria_set(criteria_names(criteria)))
     if branches is not None:
         options = load()
@@ -149,7 +149,7 @@ def merge(
     kind = _format(fmt, output, TableFormat.csv)
     exclude = [output] if output is not None and str(output) != "-" else []
     files = expand_inputs(inputs, recursive=True, exclude=exclude)
-    out = Output(output, inputs=files)
+    out = Output(output, inputs=files, criteria=criteria)
     models = load_criteria_set(criteria_names(criteria))
     options = load()
     result = merge_files(files, models, encoding=options.encoding, sheet=options.sheet, lenient=lenient)

@@ -103,7 +103,7 @@ def history(
     from .options import check_by
 
     group = check_by(by)
-    out = Output(output, inputs=files)
+    out = Output(output, inputs=files, criteria=criteria)
     loaded = load_history(files, criteria, load(), near=near)
     if group is not None:
         column = loaded.long.get_column(group) if group in loaded.long.columns else None
@@ -174,7 +174,7 @@ def incentives(
     from .options import check_by
 
     group = check_by(by)
-    out = Output(output, inputs=[data, rules, *(people or [])])
+    out = Output(output, inputs=[data, rules, *(people or [])], criteria=criteria)
     done = run_incentives(data, criteria, load(), rules=rules, people=people or [], by=group)
     result = done.result
     print_warnings(done.warnings, quiet, verbose)

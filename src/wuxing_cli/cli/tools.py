@@ -72,9 +72,9 @@ def synth(
             def write_part(path: Path, part: pl.DataFrame = part) -> None:
                 write_table(part, path, fmt.value, encoding=encoding)
 
-            Output(target).file(write_part, fmt.value)
+            Output(target, criteria=criteria).file(write_part, fmt.value)
         return
-    out = Output(output)
+    out = Output(output, criteria=criteria)
     if out.is_stdout and fmt is SynthFormat.csv:
         import io
 

@@ -16,6 +16,7 @@ module for the columns). Nothing reads files or prints.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -327,3 +328,58 @@ def decompose(
         pl.col("lost").alias("rule_lost"),
     )
     return total.join(perf, on="branch_id", how="left").join(rule, on="branch_id", how="left").sort("branch_id")
+
+
+@dataclass(frozen=True)
+class IdMatch:
+    """How well two result frames match by branch id, against by name and township.
+
+    ``old``/``new``: branches on each side; ``by_id``: ids present on both; ``by_name``: branches whose
+    (name, township) pair is on both sides and unique on each; ``renamed``: of those, how many have
+    different ids; ``zeros``: of those, how many differ only in leading zeros; ``examples``: up to
+    three (old id, new id, name) of them.
+    """
+
+    old: int
+    new: int
+    by_id: int
+    by_name: int
+    renamed: int
+    zeros: int
+    examples: tuple[tuple[str, str, str], ...]
+
+    @property
+    def mismatched(self) -> bool:
+        """Almost nothing matches by id (under half of the smaller side) while names and townships match
+        most (over half): the ids were most likely changed in one of the files."""
+        smaller = min(self.old, self.new)
+        return smaller >= 2 and self.by_id * 2 < smaller and self.by_name * 2 > smaller and self.renamed > 0
+
+
+def id_match(old: pl.DataFrame, new: pl.DataFrame) -> IdMatch:
+    """:class:`IdMatch` of two result frames (``branch_id``, ``branch_name``, optional ``township``)."""
+
+    def keyed(frame: pl.DataFrame, tag: str) -> pl.DataFrame:
+        township = pl.col("township").cast(pl.String) if "township" in frame.columns else pl.lit(None, pl.String)
+        key = pl.concat_str(
+            [pl.col("branch_name").cast(pl.String).str.replace_all(r"\s+", ""),
+             township.str.replace_all(r"\s+", "").fill_null("")],
+            separator="\x1f",
+        )
+        out = frame.select(pl.col("branch_id").cast(pl.String).alias(f"id_{tag}"), key.alias("key"),
+                           pl.col("branch_name").cast(pl.String).alias(f"name_{tag}"))
+        return out.filter(pl.col("key").is_not_null() & ~pl.col("key").is_duplicated())
+
+    ids_old = old.get_column("branch_id").cast(pl.String)
+    ids_new = new.get_column("branch_id").cast(pl.String)
+    by_id = int(ids_old.is_in(ids_new.implode()).sum())
+    pairs = keyed(old, "old").join(keyed(new, "new"), on="key", how="inner")
+    renamed = pairs.filter(pl.col("id_old") != pl.col("id_new"))
+    zeros = renamed.filter(
+        pl.col("id_old").str.strip_chars_start("0") == pl.col("id_new").str.strip_chars_start("0")
+    )
+    shown = (zeros if zeros.height else renamed).sort("id_old").head(3).select("id_old", "id_new", "name_new").rows()
+    return IdMatch(
+        old=old.height, new=new.height, by_id=by_id, by_name=pairs.height, renamed=renamed.height,
+        zeros=zeros.height, examples=tuple((str(a), str(b), str(c)) for a, b, c in shown),
+    )

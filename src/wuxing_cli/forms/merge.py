@@ -15,6 +15,7 @@ import polars as pl
 
 from ..errors import DataError, Problem, ProblemCode, UsageError
 from ..io.headers import check_headers
+from ..io.period_select import canonical_periods
 from ..io.reader import read_raw
 from ..models.contract import LINE, RESERVED, RESERVED_HEADERS, header_key
 from ..models.criteria import Criteria
@@ -98,7 +99,7 @@ def merge_files(
              for h in extra if h not in {c.header for c in known}]
     columns = known + plain
     headers = [c.header for c in columns]
-    stacked = stacked.select(LINE, _FILE, *headers)
+    stacked = _canonical_periods(stacked.select(LINE, _FILE, *headers))
     stacked, dropped, dup_problems = _deduplicate(stacked, headers)
     problems.extend(dup_problems)
     errors = [p for p in problems if p.is_error]
@@ -135,6 +136,18 @@ def _catalog(criteria: Sequence[Criteria]) -> dict[str, str]:
             for spelling in (header, *spec.aliases):
                 catalog.setdefault(header_key(spelling), header)
     return catalog
+
+
+def _canonical_periods(frame: pl.DataFrame) -> pl.DataFrame:
+    """The period column in canonical form (``2024年第四季度`` and ``2024Q4`` → ``2024-Q4``): one period
+    however the forms spell it; a label that is not a period stays as written."""
+    per = RESERVED_FORM_HEADERS["period"]
+    if per not in frame.columns or frame.schema[per] != pl.String:
+        return frame
+    spelled = canonical_periods(frame.get_column(per))
+    if all(k == v for k, v in spelled.items()):
+        return frame
+    return frame.with_columns(pl.col(per).replace_strict(spelled, default=None, return_dtype=pl.String))
 
 
 def _deduplicate(frame: pl.DataFrame, headers: Sequence[str]) -> tuple[pl.DataFrame, int, list[Problem]]:

@@ -21,14 +21,17 @@ from .bad_cells import (
     cell_problem,
     header_of,
     rejections,
+    scientific_id,
 )
 from .data_problems import capped, duplicate_id_problems, missing_value_warning
 from .field_values import Lookups, field_default, field_dtype, typed_value
 from .headers import Resolution, resolve_headers
 from .keys import keyed
+from .percent_scale import percent_scale_warnings
 from .period_select import select_period
 from .raw import RawTable
 from .reader import read_coded
+from .sheet_layout import blank_group_warnings
 
 
 @dataclass
@@ -69,10 +72,13 @@ def load_assessment(
     raw = read_coded(path, encoding=encoding, sheet=sheet, line_offset=line_offset)
     name = raw.path
     res = resolve_headers(raw, criteria)
-    warnings = _column_warnings(raw, res, len(criteria))
+    warnings = [*raw.notes, *_column_warnings(raw, res, len(criteria))]
     base = _columns(raw, res)
+    base, totals = _without_totals(raw, res, base)
+    warnings.extend(totals)
     periods, selected, base = select_period(base, period, res.reserved["period"] is not None, name, partial=partial)
     rows_read = base.height
+    warnings.extend(blank_group_warnings(raw, res, base))
     base = base.with_columns(_criteria_index(base, len(criteria), claims).alias(CRITERIA_INDEX))
     id_header = header_of(raw, res.reserved["branch_id"])
 
@@ -80,7 +86,7 @@ def load_assessment(
     fatal: list[Problem] = []
     fatal_total = 0
     if not partial:
-        fatal, fatal_total = duplicate_id_problems(base.select(LINE, "branch_id"), name, id_header)
+        fatal, fatal_total = duplicate_id_problems(_ids(base), name, id_header)
 
     limit = None if skip_invalid else MAX_LISTED
     cells, bad_total = bad_reserved_cells(raw, res, base, len(criteria), spellings, periods, limit)
@@ -112,14 +118,18 @@ def load_assessment(
             periods=periods,
             period=selected,
             warnings=warnings,
-            ids=base.select(LINE, "branch_id"),
+            ids=_ids(base),
             id_header=id_header,
             problems=cell_problems,
             problem_total=bad_total,
         )
     if header_errors or fatal or (cells and not skip_invalid):
         listed = header_errors + fatal + [cell_problem(c, name) for c in cells[:MAX_LISTED]]
-        raise DataError(capped(listed, fatal_total + len(header_errors) + bad_total, name))
+        if not strict:  # the empty cells too, so that one run lists everything to fix (validate --data)
+            for typed in typed_parts:
+                missing = [(fid, col) for fid, col in typed.read if defaults[typed.index][fid] is None]
+                warnings.extend(_missing_warnings(typed.frame, criteria[typed.index], missing, raw))
+        raise DataError(capped(listed, fatal_total + len(header_errors) + bad_total, name), warnings=warnings)
 
     rejected, dropped = rejections(cells)
     parts: list[LoadedPart] = []
@@ -131,6 +141,7 @@ def load_assessment(
         if not strict:
             missing = [(fid, col) for fid, col in typed.read if defaults[typed.index][fid] is None]
             warnings.extend(_missing_warnings(kept, crit, missing, raw))
+        warnings.extend(percent_scale_warnings(raw, base, kept, crit, typed.read))
         parts.append(_loaded_part(crit, kept, {fid: raw.headers[col] for fid, col in typed.read}))
     return Assessment(
         path=name,
@@ -141,7 +152,7 @@ def load_assessment(
         period=selected,
         warnings=warnings,
         rejected=rejected,
-        ids=base.select(LINE, "branch_id") if partial else None,
+        ids=_ids(base) if partial else None,
         id_header=id_header,
         problems=cell_problems,
         problem_total=bad_total if partial else 0,
@@ -177,7 +188,7 @@ def _column_warnings(raw: RawTable, res: Resolution, criteria_count: int) -> lis
     without a branch-type column to match rows to them."""
     errors = [p for p in res.common if p.is_error]
     if errors:
-        raise DataError(errors)
+        raise DataError(errors, warnings=[p for p in res.common if not p.is_error])
     if criteria_count > 1 and res.reserved["branch_type"] is None:
         raise UsageError(
             [
@@ -211,6 +222,70 @@ def _columns(raw: RawTable, res: Resolution) -> pl.DataFrame:
             for i in sorted({i for chosen in res.fields for i in chosen.values() if i is not None})
         ),
     )
+
+
+#: A totals row's label (NFKC, no spaces): 合计 / 总计 / 小计 / 共计, maybe after a place (城关镇小计,
+#: 全县合计) and before a colon; 总数 / 汇总 alone; Total / Subtotal / Sum.
+_TOTALS_LABEL = r"^(?:.{0,12}(?:合计|总计|小计|共计)[:：]?|总数|汇总|(?i:total|subtotal|grandtotal|sum)[:：]?)$"
+_TOTALS_COLUMNS = ("branch_id", "branch_name", "township", "county")
+_TOTALS_LISTED = 20
+
+
+def _without_totals(raw: RawTable, res: Resolution, base: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    """``base`` without its totals rows (合计 / 总计 / 小计 …), and a warning naming each one.
+
+    A totals row has a totals label as its branch id, or no branch id and a totals label in the
+    name, township or county column or the file's first column (序号). Left in, it would be scored
+    as a branch (or fail with unrelated "empty branch type" / "empty period" errors).
+    """
+    if res.reserved["branch_id"] is None:
+        return base, []
+    headers = [header_of(raw, res.reserved[c]) for c in _TOTALS_COLUMNS if res.reserved[c] is not None]
+    rows = base.select(
+        LINE, "branch_id",
+        *(pl.col(c).alias(f"__t{i}") for i, c in enumerate(c for c in _TOTALS_COLUMNS if res.reserved[c] is not None)),
+    )
+    if raw.headers and 0 not in res.reserved.values():  # the first column (序号) of the file
+        first = raw.frame.select(raw.text(raw.column_name(0)).alias(f"__t{len(headers)}")).to_series()
+        rows = rows.with_columns(first)
+        headers.append(raw.headers[0])
+
+    def label(text: pl.Expr) -> pl.Expr:
+        return text.str.replace_all(r"\s+", "").str.contains(_TOTALS_LABEL).fill_null(False)
+
+    flags = [label(pl.col(f"__t{i}")) for i in range(len(headers))]
+    is_total = label(pl.col("branch_id")) | (pl.col("branch_id").is_null() & pl.any_horizontal(flags))
+    where = pl.coalesce([pl.when(f).then(pl.lit(i, pl.Int32)) for i, f in enumerate(flags)])
+    hits = rows.with_columns(where.alias("__where")).filter(is_total)
+    if hits.height == 0:
+        return base, []
+    problems: list[Problem] = []
+    for row in hits.head(_TOTALS_LISTED).iter_rows(named=True):
+        index = row["__where"] if row["__where"] is not None else 0
+        header, value = headers[index], row[f"__t{index}"]
+        problems.append(
+            Problem(
+                f"left out as a totals row ('{value}'): it is not a branch and is not scored",
+                file=raw.path,
+                line=row[LINE],
+                header=header,
+                value=value,
+                hint="a 合计/小计 row is not needed: wuxing adds up the branches itself; delete the row "
+                "to silence this note",
+                severity="warning",
+                code=ProblemCode.TOTALS_ROW,
+            )
+        )
+    if hits.height > _TOTALS_LISTED:
+        problems.append(Problem(f"… and {hits.height - _TOTALS_LISTED} more totals rows left out", file=raw.path,
+                                severity="warning", code=ProblemCode.MORE, count=hits.height - _TOTALS_LISTED))
+    return base.filter(~pl.col(LINE).is_in(hits.get_column(LINE).implode())), problems
+
+
+def _ids(base: pl.DataFrame) -> pl.DataFrame:
+    """LINE and the branch ids for the duplicate check: an id in scientific notation is left out (it is an
+    error of its own, and ids Excel rounded alike would each be reported again as duplicates)."""
+    return base.select(LINE, pl.when(scientific_id()).then(None).otherwise(pl.col("branch_id")).alias("branch_id"))
 
 
 def _criteria_index(base: pl.DataFrame, criteria_count: int, claims: dict[str, int]) -> pl.Expr:

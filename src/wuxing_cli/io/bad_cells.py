@@ -19,6 +19,19 @@ from .raw import RawTable
 
 CRITERIA_INDEX = "__criteria"  #: column of the index of the criteria a row belongs to (null: none)
 
+#: A number in scientific notation (``4.15556E+11``): what Excel writes for a long id in a column it
+#: took for numbers when it saves the sheet as CSV. The digits after the sixth are lost.
+SCIENTIFIC = r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$"
+_SCIENTIFIC_HINT = (
+    "the id column was saved as a number: format the column as text in Excel and save again "
+    "(the digits Excel dropped cannot be recovered from this file: type or paste the ids again)"
+)
+
+
+def scientific_id() -> pl.Expr:
+    """Whether the branch id is a number in scientific notation (see :data:`SCIENTIFIC`)."""
+    return pl.col("branch_id").str.contains(SCIENTIFIC).fill_null(False)
+
 
 @dataclass
 class BadCell:
@@ -30,6 +43,8 @@ class BadCell:
     header: str
     value: str | None
     reason: str
+    hint: str | None = None
+    code: ProblemCode = ProblemCode.BAD_CELL
 
 
 class Reasons:
@@ -54,7 +69,12 @@ def bad_reserved_cells(
     periods: Sequence[str], limit: int | None,
 ) -> tuple[list[BadCell], int]:
     """Bad cells of the reserved columns (at most ``limit`` per check) and how many there are."""
-    checks: list[tuple[str, pl.Expr, str]] = [("branch_id", pl.col("branch_id").is_null(), "empty branch id")]
+    bad = ProblemCode.BAD_CELL
+    checks: list[tuple[str, pl.Expr, str, ProblemCode, str | None]] = [
+        ("branch_id", pl.col("branch_id").is_null(), "empty branch id", bad, None),
+        ("branch_id", scientific_id(), "branch id in scientific notation: Excel changed the id",
+         ProblemCode.ID_SCIENTIFIC, _SCIENTIFIC_HINT),
+    ]
     if res.reserved["branch_type"] is not None:
         claimed = ", ".join(spellings)
         if criteria_count > 1:
@@ -63,6 +83,8 @@ def bad_reserved_cells(
                     "branch_type",
                     pl.col("branch_type").is_null(),
                     f"empty branch type (expected one of {claimed})",
+                    bad,
+                    None,
                 )
             )
         checks.append(
@@ -70,18 +92,20 @@ def bad_reserved_cells(
                 "branch_type",
                 pl.col("branch_type").is_not_null() & pl.col(CRITERIA_INDEX).is_null(),
                 f"not a branch type of the criteria given ({claimed})",
+                bad,
+                None,
             )
         )
     if periods:
-        checks.append(("period", pl.col("period").is_null(), "empty period (other rows have one)"))
+        checks.append(("period", pl.col("period").is_null(), "empty period (other rows have one)", bad, None))
     cells: list[BadCell] = []
     total = 0
-    for column, flag, reason in checks:
+    for column, flag, reason, code, hint in checks:
         hit = base.lazy().filter(flag).select(LINE, "branch_id", pl.col(column).alias("__value")).collect()
         total += hit.height
         header = header_of(raw, res.reserved[column])
         for line, bid, value in head_rows(hit, limit).iter_rows():
-            cells.append(BadCell(line, -1, bid, header, value, reason))
+            cells.append(BadCell(line, -1, bid, header, value, reason, hint=hint, code=code))
     return cells, total
 
 
@@ -128,7 +152,7 @@ def _cell_text(raw: RawTable, index: int) -> pl.Expr:
 
 def cell_problem(cell: BadCell, name: str) -> Problem:
     return Problem(cell.reason, file=name, line=cell.line, header=cell.header, value=cell.value,
-                   code=ProblemCode.BAD_CELL)
+                   hint=cell.hint, code=cell.code)
 
 
 def rejections(cells: Sequence[BadCell]) -> tuple[list[Rejected], pl.Series]:

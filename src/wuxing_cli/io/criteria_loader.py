@@ -135,10 +135,15 @@ def check_criteria_text(text: str, file: str) -> LoadedCriteria:
     located, problems = safe_parse_yaml(text, file)
     if located is None:
         return LoadedCriteria(file, None, problems)
+    if any(p.code is ProblemCode.YAML_TAG for p in problems):
+        return LoadedCriteria(file, None, problems)  # a tagged value is left out: its key would be reported too
     if not isinstance(located.data, dict):
         problems.append(Problem("a criteria file must be a mapping of keys (schema_version, id, …)",
                                 file=file, line=1, column=1, code=ProblemCode.SCHEMA))
         return LoadedCriteria(file, None, problems)
+    from .yaml_implicit import implicit_value_problems
+
+    problems.extend(implicit_value_problems(located, file))
     try:
         model = Criteria.model_validate(located.data)
     except ValidationError as exc:

@@ -20,7 +20,7 @@ from .csv_lines import (
     python_records,
     records_agree,
 )
-from .decode import Source, codec_name, decode_whole, is_utf8, source_of
+from .decode import HEAD_BYTES, Source, codec_name, decode_whole, is_utf8, source_of
 from .header_row import (
     HeadRecord,
     branch_id_index,
@@ -31,7 +31,7 @@ from .header_row import (
     pick_header,
     text_columns,
 )
-from .raw import RawTable, normalise
+from .raw import RawTable, comment_row_notes, normalise
 
 
 class _NotUtf8(Exception):
@@ -40,11 +40,93 @@ class _NotUtf8(Exception):
 
 def read_csv(path: Path, encoding: str | None, line_offset: int = 0) -> RawTable:
     source = dataclasses.replace(source_of(path, encoding), offset=line_offset)
+    delimiter = _other_delimiter(source.head)
+    if delimiter is not None:
+        return _read_delimited(path, encoding, source, delimiter)
     try:
         return _read_csv_source(str(path), source)
     except _NotUtf8:
         decoded = decode_whole(path, codec_name(encoding), encoding)
         return _read_csv_source(str(path), dataclasses.replace(decoded, offset=line_offset))
+
+
+#: Separators other than the comma that spreadsheets write into a ".csv" (Excel in many European
+#: locales: ';'; "Text (tab-delimited)" and copies from a web page: a tab), with their names.
+_DELIMITERS = {"\t": "tab", ";": "semicolon"}
+
+
+def _header_with(head: list[str], delimiter: str) -> tuple[HeadRecord, int | None] | None:
+    """The header record of ``head`` split by ``delimiter``, and its branch-id column."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO("\n".join(head[:HEADER_LINES]) + "\n", newline=""), delimiter=delimiter)
+    records: list[HeadRecord] = []
+    prev = 0
+    try:
+        for row in reader:
+            start, end, prev = prev + 1, reader.line_num, reader.line_num
+            if any(c.strip() for c in row):
+                records.append(HeadRecord(start, end, row))
+    except csv.Error:
+        return None
+    if not records:
+        return None
+    header = pick_header(records)
+    return header, branch_id_index([display_header(c) for c in header.cells])
+
+
+HEADER_LINES = 200  #: lines of the head in which the delimiter is decided
+
+
+def _other_delimiter(head: list[str]) -> str | None:
+    """A tab or semicolon when the header, split by commas, has no branch-id column and split by that
+    separator has one (a comma-separated file is never read otherwise)."""
+    comma = _header_with(head, ",")
+    if comma is None or comma[1] is not None:
+        return None
+    for delimiter in _DELIMITERS:
+        found = _header_with(head, delimiter)
+        if found is not None and found[1] is not None and len(found[0].cells) >= 2:
+            return delimiter
+    return None
+
+
+def _read_delimited(path: Path, encoding: str | None, source: Source, delimiter: str) -> RawTable:
+    """A tab- or semicolon-separated file, rewritten with commas (each record on the same physical
+    lines, so every line number stays the file's) and read as any CSV, with a note saying so."""
+    import csv
+    import io
+
+    name = str(path)
+    whole = source if source.checked else decode_whole(path, codec_name(encoding), encoding)
+    assert isinstance(whole.data, bytes)
+    text = whole.data.decode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            writer.writerow(row)
+    except csv.Error as exc:
+        raise DataError([Problem(f"cannot parse the file as {_DELIMITERS[delimiter]}-separated text: {exc}",
+                                 file=name, code=ProblemCode.CSV_PARSE,
+                                 hint='check the quotes (") : a quote inside a quoted cell must be doubled')]) from None
+    del text
+    converted = out.getvalue()
+    complete = len(converted) <= HEAD_BYTES
+    head = converted[:HEAD_BYTES].split("\n")
+    if not complete and len(head) > 1:
+        head.pop()
+    rewritten = Source(converted.encode("utf-8"), whole.encoding, head, checked=True, offset=source.offset)
+    del converted
+    header = pick_header(head_records(head))
+    label = _DELIMITERS[delimiter]
+    note = Problem(f"the file is {label}-separated (its header row has {label}s, not commas): read with {label}s "
+                   "between the cells", file=name, line=header.start + source.offset, severity="warning",
+                   code=ProblemCode.DELIMITER,
+                   hint="nothing to fix; saving it as CSV (comma-separated) makes this note go away")
+    raw = _read_csv_source(name, rewritten)
+    return dataclasses.replace(raw, notes=(note, *raw.notes))
 
 
 def _polars_csv(
@@ -200,9 +282,32 @@ def _read_csv_source(name: str, source: Source) -> RawTable:
         except DataError:
             pass
         else:
-            return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line)
+            return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line,
+                               skipped=_skipped_comment_lines(name, source, header))
         raise
     return _finish_csv(name, source, headers, names, header, id_index, frame, recs, first_line)
+
+
+def _skipped_comment_lines(name: str, source: Source, header: HeadRecord) -> list[Problem]:
+    """The notes for the comment lines polars skipped whole (read with ``comment_prefix``)."""
+    from .raw import COMMENT_ROWS_LISTED
+
+    lines = (
+        pl.read_lines(source.data, glob=False)
+        .with_row_index("i")
+        .slice(header.end)
+        .filter(pl.col("line").str.starts_with("#"))
+        .select((pl.col("i").cast(pl.Int64) + 1 + source.offset).alias(LINE),
+                pl.col("line").str.split(",").list.first().str.strip_chars().alias("id"))
+    )
+    notes = [Problem(f"line {line} starts with '#': left out as a comment row", file=name, line=line, value=value,
+                     severity="warning", code=ProblemCode.COMMENT_ROW,
+                     hint="if it is a branch, remove the '#' (a branch id may not start with '#')")
+             for line, value in lines.head(COMMENT_ROWS_LISTED).iter_rows()]
+    if lines.height > COMMENT_ROWS_LISTED:
+        notes.append(Problem(f"… and {lines.height - COMMENT_ROWS_LISTED} more comment rows left out", file=name,
+                             severity="warning", code=ProblemCode.COMMENT_ROW))
+    return notes
 
 
 def _finish_csv(
@@ -215,8 +320,10 @@ def _finish_csv(
     frame: pl.DataFrame,
     recs: pl.DataFrame,
     first_line: int,
+    skipped: list[Problem] | None = None,
 ) -> RawTable:
-    """Line numbers, blank rows, normalisation and comment rows of a parsed CSV."""
+    """Line numbers, blank rows, normalisation and comment rows of a parsed CSV (``skipped``: the notes of
+    comment lines the parser already left out)."""
     lines = recs.get_column(LINE)
     if lines.equals(
         pl.int_range(first_line, first_line + recs.height, dtype=pl.Int64, eager=True).alias(LINE)
@@ -230,9 +337,11 @@ def _finish_csv(
         frame = frame.filter(~blank)
         recs = recs.filter(~blank)
     frame, dictionary = normalise(frame, names)
+    notes = list(skipped or [])
     if id_index is not None:
         comment = frame.get_column(names[id_index]).str.starts_with("#").fill_null(False)
         if comment.any():
+            notes += comment_row_notes(frame.filter(comment), names[id_index], name)
             frame = frame.filter(~comment)
     if frame.height == 0:
         raise DataError(
@@ -245,4 +354,5 @@ def _finish_csv(
         encoding=source.encoding,
         header_line=header.start,
         dictionary=dictionary,
+        notes=tuple(notes),
     )

@@ -68,3 +68,25 @@ def missing_value_warning(path: str, header: str, fid: str, criteria_id: str, co
         severity="warning",
         code=ProblemCode.MISSING_VALUE,
     )
+
+
+def id_mismatch_warning(
+    old_path: str, new_path: str, *, old: int, new: int, by_id: int, by_name: int, renamed: int, zeros: int,
+    examples: Sequence[tuple[str, str, str]],
+) -> Problem:
+    """The warning for two files that match almost nothing by branch id but mostly by name and township
+    (the counts of :class:`wuxing_cli.engine.compare.IdMatch`)."""
+    shown = ", ".join(f"{name}: '{a}' → '{b}'" for a, b, name in examples) + (", …" if renamed > len(examples) else "")
+    if zeros:
+        hint = (f"{zeros} of them differ only in leading zeros: the ids were stored as numbers (Excel drops "
+                "leading zeros); format the id column as text in Excel, type the ids again and save")
+    else:
+        hint = "use the same branch ids (支部编码) in both files: the comparison matches branches by id only"
+    return Problem(
+        f"only {by_id} of {min(old, new)} branches have the same branch id here and in {old_path}, but {by_name} "
+        f"match by name and township ({shown}): they show as new and removed branches",
+        file=new_path,
+        hint=hint,
+        severity="warning",
+        code=ProblemCode.IDS_UNMATCHED,
+    )

@@ -165,3 +165,87 @@ def is_utf8(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+#: The most a data file given as a stream (a FIFO, ``<(…)``, a device) may hold: it is copied to a
+#: temporary file first (a stream has no size to check and cannot be read twice).
+MAX_STREAM_BYTES = 4 << 30
+_CHUNK = 1 << 20
+
+
+def is_stream(path: Path) -> bool:
+    """A path that is neither a regular file nor a folder: a FIFO, ``/dev/fd/N`` of ``<(…)``, a device."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def spool_stream(path: Path, target: Path, limit: int | None = None) -> None:
+    """Copy the stream ``path`` into ``target``, at most ``limit`` bytes (default :data:`MAX_STREAM_BYTES`).
+
+    Raises DataError naming ``path`` when the stream is longer, or when its first MiB holds NUL bytes
+    in what is not a workbook or Parquet file (``/dev/zero``: not text, and endless).
+    """
+    cap = MAX_STREAM_BYTES if limit is None else limit
+    name = str(path)
+    total = 0
+    try:
+        with path.open("rb") as source, target.open("wb") as sink:
+            first = True
+            while chunk := source.read(_CHUNK):
+                if first and b"\x00" in chunk and not chunk.startswith((b"PK\x03\x04", b"PAR1")):
+                    raise DataError([Problem(
+                        "the input holds NUL bytes, so it is not a CSV text file (is it /dev/zero or a binary file?)",
+                        file=name, code=ProblemCode.ENCODING,
+                        hint="give a CSV, .xlsx, .ods or Parquet file")])
+                first = False
+                total += len(chunk)
+                if total > cap:
+                    raise DataError([Problem(
+                        f"the input is a stream longer than {cap / (1 << 30):g} GB, the most read from a pipe "
+                        "or device", file=name, code=ProblemCode.IO,
+                        hint="save the data to a file and give its path")])
+                sink.write(chunk)
+    except OSError as exc:
+        raise DataError([Problem(f"cannot read the file: {exc.strerror or exc}", file=name,
+                                 code=ProblemCode.IO)]) from None
+
+
+_STREAM_COPIES: dict[str, Path] = {}
+
+
+def stream_copy(path: Path) -> Path:
+    """The temporary copy of the stream ``path`` (:func:`spool_stream`), made once per process: a stream
+    can be read only once, and a command may read its input twice (``validate --data``). The copies are
+    removed when the process ends."""
+    import atexit
+    import shutil
+    import tempfile
+
+    key = str(path)
+    if key in _STREAM_COPIES:
+        return _STREAM_COPIES[key]
+    folder = Path(tempfile.mkdtemp(prefix="wuxing-stream-"))
+    if not _STREAM_COPIES:
+        atexit.register(_remove_stream_copies)
+    copy = folder / f"input{path.suffix}"
+    try:
+        spool_stream(path, copy)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _STREAM_COPIES[key] = copy
+    return copy
+
+
+def _remove_stream_copies() -> None:
+    import shutil
+
+    for copy in _STREAM_COPIES.values():
+        shutil.rmtree(copy.parent, ignore_errors=True)
+

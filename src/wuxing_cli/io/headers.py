@@ -168,7 +168,57 @@ def resolve_headers(raw: RawTable, criteria: Sequence[Criteria]) -> Resolution:
                 users[col] = fid
         all_fields.append(chosen)
         per_criteria.append(problems)
+    common.extend(_no_name_column(raw, reserved, criteria))
     return Resolution(reserved, all_fields, common, per_criteria)
+
+
+def _no_name_column(
+    raw: RawTable, reserved: dict[str, int | None], criteria: Sequence[Criteria]
+) -> list[Problem]:
+    """A warning when no column is the branch name but a column no header rule knows holds text
+    (not numbers): most likely the names under a header the contract does not know. The name column
+    itself is optional (SPEC §3), so a file of ids and numbers only gets no warning."""
+    if reserved["branch_name"] is not None or reserved["branch_id"] is None:
+        return []
+    known = {header_key(h) for column in RESERVED for h in RESERVED_HEADERS[column]}
+    for crit in criteria:
+        for fid, spec in crit.input_fields().items():
+            known |= {header_key(h) for h in (crit.header_of(fid), *spec.aliases)}
+    unknown = [i for i, h in enumerate(raw.headers) if header_key(h) and header_key(h) not in known]
+    if not unknown:
+        return []
+    sample = raw.frame.head(1000).select(
+        (raw.text(raw.column_name(i)).cast(pl.Float64, strict=False).is_null()
+         & raw.text(raw.column_name(i)).is_not_null()).mean().alias(str(i))
+        for i in unknown
+    ).row(0)
+    texts = [raw.headers[i] for i, share in zip(unknown, sample, strict=True) if share is not None and share > 0.5]
+    if not texts:
+        return []
+    return [
+        Problem(
+            "no branch name column (a header such as " + ", ".join(RESERVED_HEADERS["branch_name"][1:7])
+            + "): reports show the branch ids instead of names; columns holding text that no rule reads: "
+            + quote_list(texts[:20]) + (", …" if len(texts) > 20 else ""),
+            file=raw.path,
+            line=raw.header_line,
+            header=texts[0],
+            hint=_name_hint(texts),
+            severity="warning",
+            code=ProblemCode.NO_NAME_COLUMN,
+        )
+    ]
+
+
+def _name_hint(unused: Sequence[str]) -> str:
+    keys = {header_key(h): h for h in unused}
+    near: list[str] = []
+    for want in RESERVED_HEADERS["branch_name"]:
+        for key in difflib.get_close_matches(header_key(want), list(keys), n=1, cutoff=0.6):
+            if keys[key] not in near:
+                near.append(keys[key])
+    rename = f"if '{near[0]}' holds the names, " if near else "if one of them holds the names, "
+    return rename + "rename its header to 支部名称 (or 村(社区)名称)"
 
 
 def default_text(value: float | bool | str) -> str:

@@ -22,6 +22,7 @@ from ..models.contract import LINE, RESERVED_HEADERS, header_key
 from ..models.incentives import IncentiveRules, RuleType, level_of
 from ..models.results import ScoreRun
 from .criteria_loader import display_path
+from .period_select import canonical_periods, period_key
 from .reader import read_raw
 from .schema_problems import pydantic_problems
 from .yamlsrc import MAX_BYTES, Located, Path_, safe_parse_yaml
@@ -250,10 +251,13 @@ def load_people(rs: RuleSet, data: Path, run: ScoreRun, people: Sequence[Path], 
         frame = raw.frame
         period_index = _column_index(raw.headers, RESERVED_HEADERS["period"])
         if period_index is not None and run.period is not None:
-            wanted_period = header_key(run.period)
-            column = raw.column_name(period_index)
-            frame = frame.filter(pl.col(column).is_null()
-                                 | (pl.col(column).map_elements(header_key, return_dtype=pl.String) == wanted_period))
+            # one period however it is spelled (2025年3月 = 2025-03), as the data's period column
+            wanted_period = period_key(run.period)
+            period_cells = pl.col(raw.column_name(period_index)).cast(pl.String)
+            spelled = canonical_periods(frame.select(period_cells).to_series())
+            frame = frame.filter(period_cells.is_null()
+                                 | (period_cells.replace_strict(spelled, default=None, return_dtype=pl.String)
+                                    == wanted_period))
         ids = frame.get_column(raw.column_name(id_index)).to_list()
         lines = frame.get_column(LINE).to_list()
         first_line: dict[str, int] = {}

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 import polars as pl
 
 from wuxing_cli.errors import Problem, ProblemCode, UsageError
-from wuxing_cli.models.contract import RESERVED_HEADERS, header_key
-
-from .keys import keyed
+from wuxing_cli.models.contract import RESERVED_HEADERS
+from wuxing_cli.models.periods import sort_labels, try_parse_period
 
 
 def select_period(
     base: pl.DataFrame, period: str | None, has_column: bool, name: str, partial: bool = False
 ) -> tuple[list[str], str | None, pl.DataFrame]:
     """Distinct periods, the selected one, and the rows kept (SPEC §3 ``--period``).
+
+    Periods are compared in canonical form (:func:`period_key`): ``2024-Q4``, ``2024Q4`` and
+    ``2024年第四季度`` are one period, and the kept rows' period cells are rewritten in that form.
 
     ``partial``: the file is a slice of a larger one, which may hold ``period`` elsewhere.
     """
@@ -32,24 +34,33 @@ def select_period(
                 ]
             )
         return [], None, base
-    found = (
-        base.select(pl.col("period"), keyed(base, "period").alias("key"))
-        .drop_nulls()
-        .unique(subset="key", keep="first", maintain_order=True)
-    )
-    spelled = dict(zip(found.get_column("key").to_list(), found.get_column("period").to_list(), strict=True))
-    periods = sorted(spelled.values())
+    spelled = canonical_periods(base.get_column("period"))
+    if spelled:
+        base = base.with_columns(pl.col("period").replace_strict(spelled, default=None, return_dtype=pl.String))
+    periods = sort_labels(dict.fromkeys(spelled.values()))
     if period is None:
         if len(periods) > 1 and not partial:
             raise several_periods(periods, name)
         return periods, (periods[0] if periods else None), base
-    wanted = header_key(period)
-    if wanted not in spelled and partial:
+    wanted = period_key(period)
+    if wanted not in periods and partial:
         return periods, None, base.filter(pl.col("period").is_null())
-    if wanted not in spelled:
+    if wanted not in periods:
         raise absent_period(period, periods, name)
-    keep = (keyed(base, "period") == wanted) | pl.col("period").is_null()
-    return periods, spelled[wanted], base.filter(keep)
+    return periods, wanted, base.filter((pl.col("period") == wanted) | pl.col("period").is_null())
+
+
+def period_key(text: str) -> str:
+    """One period however it is spelled: the canonical form (``2024年第四季度``, ``2024Q4`` → ``2024-Q4``)
+    when :mod:`wuxing_cli.models.periods` reads it, else the text as written (never equal to a canonical
+    form, so an unread label is never merged with another period)."""
+    parsed = try_parse_period(text)
+    return parsed.canonical if parsed is not None else text.strip()
+
+
+def canonical_periods(column: pl.Series) -> dict[str, str]:
+    """Each distinct cell of a period column → :func:`period_key` (parsed once per distinct value)."""
+    return {v: period_key(v) for v in column.drop_nulls().unique(maintain_order=True).to_list()}
 
 
 def several_periods(periods: Sequence[str], name: str) -> UsageError:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from wuxing_cli.errors import Problem, ProblemCode
 from wuxing_cli.models.contract import LINE
 
 from .cells import needs_normalizing_pattern, normalize_expr
@@ -30,6 +31,7 @@ class RawTable:
     encoding: str  # "utf-8", "utf-8-sig", "gb18030" (or the codec asked for), "xlsx"
     header_line: int = 1  # physical line (or Excel row) of the header
     dictionary: pl.Series | None = None  # the texts of the coded (UInt32) columns, by code
+    notes: tuple[Problem, ...] = ()  # warnings of the reader (which sheet was read, merged cells filled in)
 
     def column_name(self, index: int) -> str:
         """Name in ``frame`` of the 0-based column ``index``."""
@@ -57,7 +59,7 @@ class RawTable:
             return self
         names = [c for c in self.frame.columns if c != LINE]
         frame = self.frame.select(pl.col(LINE), *(self.text(c) for c in names))
-        return RawTable(self.path, self.headers, frame, self.encoding, self.header_line)
+        return RawTable(self.path, self.headers, frame, self.encoding, self.header_line, notes=self.notes)
 
 
 def _normalised(texts: pl.Series) -> pl.Series:
@@ -125,7 +127,8 @@ def encode_columns(raw: RawTable) -> RawTable:
     frame = raw.frame.with_columns(pl.col(c).cast(pl.Categorical(categories)) for c in coded)
     dictionary = categories.to_series()
     frame = frame.with_columns(pl.col(c).to_physical() for c in coded)
-    return RawTable(raw.path, raw.headers, frame, raw.encoding, raw.header_line, dictionary=dictionary)
+    return RawTable(raw.path, raw.headers, frame, raw.encoding, raw.header_line, dictionary=dictionary,
+                    notes=raw.notes)
 
 
 def drop_blank_and_comments(frame: pl.DataFrame, names: Sequence[str], id_index: int | None) -> pl.DataFrame:
@@ -133,3 +136,24 @@ def drop_blank_and_comments(frame: pl.DataFrame, names: Sequence[str], id_index:
     if id_index is not None:
         keep = keep & ~pl.col(names[id_index]).str.starts_with("#").fill_null(False)
     return frame.filter(keep)
+
+
+#: Comment rows named one by one; more are summed up in one further warning.
+COMMENT_ROWS_LISTED = 20
+
+
+def comment_row_notes(frame: pl.DataFrame, id_name: str, file: str, *, where: str = "line") -> list[Problem]:
+    """One warning per row whose branch id starts with '#' (``frame`` holds LINE and the normalised id):
+    such a row is left out as a comment, and says so (SPEC §3: a row is never dropped without a word).
+    ``where`` names the row: "line" (CSV) or "row" (a sheet)."""
+    ids = frame.filter(pl.col(id_name).str.starts_with("#").fill_null(False)).select(LINE, id_name)
+    notes = [
+        Problem(f"{where} {line} starts with '#': left out as a comment row", file=file, line=line, value=value,
+                severity="warning", code=ProblemCode.COMMENT_ROW,
+                hint="if it is a branch, remove the '#' (a branch id may not start with '#')")
+        for line, value in ids.head(COMMENT_ROWS_LISTED).iter_rows()
+    ]
+    if ids.height > COMMENT_ROWS_LISTED:
+        notes.append(Problem(f"… and {ids.height - COMMENT_ROWS_LISTED} more comment rows left out", file=file,
+                             severity="warning", code=ProblemCode.COMMENT_ROW))
+    return notes

@@ -5,10 +5,11 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from wuxing_cli.errors import DataError, Problem, ProblemCode
+from wuxing_cli.errors import DataError, Problem, ProblemCode, WuxingError
 from wuxing_cli.models.contract import EXCEL_SUFFIXES
 
 from .csv_reader import read_csv
+from .decode import is_stream, stream_copy
 from .excel import read_excel
 from .parquet import read_parquet
 from .raw import RawTable, encode_columns
@@ -34,6 +35,8 @@ def read_coded(
     """
     path = Path(path)
     name = str(path)
+    if is_stream(path):  # a FIFO, <(…) or a device: read once, bounded, into a file
+        return _read_stream(path, encoding=encoding, sheet=sheet, line_offset=line_offset)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -83,3 +86,18 @@ def read_coded(
             ]
         )
     return read_csv(path, encoding, line_offset)
+
+
+def _read_stream(path: Path, *, encoding: str | None, sheet: str | None, line_offset: int) -> RawTable:
+    """:func:`read_coded` of a stream: copied (bounded, once) into a temporary file that keeps its suffix,
+    read from there, every problem naming the stream as given."""
+    import dataclasses
+
+    name = str(path)
+    copy = stream_copy(path)
+    try:
+        raw = read_coded(copy, encoding=encoding, sheet=sheet, line_offset=line_offset)
+    except WuxingError as exc:
+        exc.problems = [dataclasses.replace(p, file=name) if p.file == str(copy) else p for p in exc.problems]
+        raise
+    return dataclasses.replace(raw, path=name)

@@ -6,10 +6,14 @@
 * A formula error (``#DIV/0!``, ``#N/A``, …) comes back from the reader as an empty cell, so a count
   with ``default: 0`` would silently read as 0. Such cells are to be read as their error text, which
   no field accepts: the run lists them as bad cells.
+* A formula with no saved result (openpyxl and web exporters write formulas without computing them)
+  also reads as empty: such cells are listed (``uncomputed``) and the file is refused.
+* Merged ranges (``<mergeCell ref="C2:C9"/>``) hold their value in the top-left cell only: they are
+  listed (``merges``) so the reader can fill them in, and say so.
 
 Only the standard library is used. The sheet XML is searched as bytes, a chunk of whole rows at a time
 (memory stays bounded however large the sheet), and only when the workbook defines a percent format or
-the sheet holds an error cell.
+the sheet holds an error cell, a formula without a result or a merged range.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import PurePosixPath
 from typing import IO
 from xml.etree import ElementTree
 
-__all__ = ["SheetCells", "percent_text", "sheet_cells"]
+__all__ = ["SheetCells", "cell_ref", "far_cells", "hidden_sheets", "percent_text", "sheet_cells"]
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -30,7 +34,14 @@ _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _BUILTIN_PERCENT = frozenset({9, 10})  # "0%" and "0.00%"
 _REF = re.compile(r"([A-Z]+)(\d+)")
 _NON_NUMERIC = frozenset({"s", "str", "inlineStr", "b", "e", "d"})
+_UNCOMPUTED = (
+    rb"<c\s([^>]*?)>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>"
+)  # a cell holding a formula and no (or an empty) value
+_MERGE = re.compile(rb"""<mergeCell\s[^>]*?\bref\s*=\s*["']\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)["']""")
 _ERROR_MARK = re.compile(rb"""\bt\s*=\s*["']e["']""")
+# Cheap signs (plain substrings) of a merged range or of a formula with no (or an empty) value: when one
+# is seen, the sheet is scanned with the exact patterns.
+_MARKS = (b"<mergeCell", b"</f></c>", b"/></c>", b"<v/>", b"<v />", b"<v></v>")
 _CHUNK = 1 << 20
 
 
@@ -44,10 +55,12 @@ class SheetCells:
 
     percent: dict[tuple[int, int], str] = field(default_factory=dict)  # stored number, e.g. "0.9"
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # error text, e.g. "#DIV/0!"
+    uncomputed: dict[tuple[int, int], str] = field(default_factory=dict)  # formula, e.g. "=A2*2"
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, col, last row, col
     first_column: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.percent or self.errors)
+        return bool(self.percent or self.errors or self.uncomputed or self.merges)
 
     def shown(self) -> dict[tuple[int, int], str]:
         """(row, column) → the text to read instead of what the reader returned."""
@@ -96,7 +109,8 @@ def _has_error_cell(package: zipfile.ZipFile, member: str) -> bool:
     tail = b""
     with package.open(member) as stream:
         while chunk := stream.read(_CHUNK):
-            if _ERROR_MARK.search(tail + chunk):
+            block = tail + chunk
+            if any(mark in block for mark in _MARKS) or _ERROR_MARK.search(block):
                 return True
             tail = chunk[-16:]
     return False
@@ -158,6 +172,7 @@ def _scan(stream: IO[bytes], styles: set[int]) -> SheetCells:
         alternatives.append(rb"s\s*=\s*[\"'](?:" + numbers + rb")[\"']")
     # a cell with one of those attributes, not self-closing (an empty cell has no value to take)
     candidate = re.compile(rb"<c\s(?=[^>]*\b(?:" + b"|".join(alternatives) + rb"))([^>]*?)(?<!/)>(.*?)</c>", re.S)
+    uncomputed = re.compile(_UNCOMPUTED, re.S)
     first_column: int | None = None
     pending = b""
     while True:
@@ -169,6 +184,12 @@ def _scan(stream: IO[bytes], styles: set[int]) -> SheetCells:
         block, pending = pending[:cut], pending[cut:]
         for match in candidate.finditer(block):
             _take(found, match.group(1), match.group(2), styles)
+        for match in uncomputed.finditer(block):
+            _take_formula(found, match.group(1), match.group(2), match.group(3))
+        for match in _MERGE.finditer(block):
+            a, r1, b, r2 = (g.decode() for g in match.groups())
+            rows, cols = sorted((int(r1) - 1, int(r2) - 1)), sorted((_column(a), _column(b)))
+            found.merges.append((rows[0], cols[0], rows[1], cols[1]))
         firsts = [_column(m.decode()) for m in _ROW_FIRST.findall(block)]
         if firsts:
             first_column = min(firsts + ([first_column] if first_column is not None else []))
@@ -191,6 +212,98 @@ def _take(found: SheetCells, head: bytes, body: bytes, styles: set[int]) -> None
         found.errors[(row, col)] = text
     elif kind not in _NON_NUMERIC and attrs.get("s", "").isdigit() and int(attrs["s"]) in styles:
         found.percent[(row, col)] = text
+
+
+def _take_formula(found: SheetCells, head: bytes, formula: bytes | None, empty_value: bytes | None) -> None:
+    attrs = {k.decode(): v.decode() for k, v in _ATTR.findall(head)}
+    ref = _REF.fullmatch(attrs.get("r", ""))
+    if ref is None or (attrs.get("t") == "str" and empty_value is not None):  # a formula giving ""
+        return
+    text = (formula or b"").decode("utf-8", "replace")
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    found.uncomputed[(int(ref.group(2)) - 1, _column(ref.group(1)))] = "=" + text if text else "="
+
+
+def hidden_sheets(path: str) -> list[bool] | None:
+    """For each sheet in workbook order, whether it is hidden (``state="hidden"``/``"veryHidden"``)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError, RuntimeError):
+        return None
+    sheets = workbook.find(f"{_MAIN}sheets")
+    if sheets is None:
+        return None
+    return [entry.get("state", "visible") != "visible" for entry in sheets.findall(f"{_MAIN}sheet")]
+
+
+_DIMENSION = re.compile(rb"""<dimension\s[^>]*?\bref\s*=\s*["']([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?["']""")
+_CELL_REF = re.compile(rb"""<c\s[^>]*?\br\s*=\s*["']([A-Z]+)(\d+)["'][^>]*?(?<!/)>""")
+
+
+def far_cells(path: str, sheet_index: int, limit: int) -> tuple[int, list[tuple[int, int]]] | None:
+    """When the used range of the sheet holds more than ``limit`` cells: its size and the cells
+    (0-based row, column) that make it so large (the lowest and the rightmost ones); else None.
+
+    The sheet's ``<dimension>`` tells cheaply when all is well; only when it is missing or large are
+    the cells themselves looked at (a stray value far from the table, say at XFD1048576).
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            sheet = _sheet_part(package, sheet_index)
+            if sheet is None:
+                return None
+            with package.open(sheet) as stream:
+                head = stream.read(1 << 16)
+            dim = _DIMENSION.search(head)
+            if dim is not None:
+                a, r1, b, r2 = dim.groups()
+                last_row = int(r2 or r1)
+                columns = abs(_column((b or a).decode()) - _column(a.decode())) + 1
+                if last_row * columns <= limit:
+                    return None
+            return _far_scan(package, sheet, limit)
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError, RuntimeError):
+        return None
+
+
+def _far_scan(package: zipfile.ZipFile, sheet: str, limit: int) -> tuple[int, list[tuple[int, int]]] | None:
+    low: tuple[int, int] | None = None  # the cell with the largest row
+    right: tuple[int, int] | None = None  # the cell with the largest column
+    left: int | None = None
+    pending = b""
+    with package.open(sheet) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            pending += chunk
+            cut = len(pending) if not chunk else pending.rfind(b">") + 1
+            block, pending = pending[:cut], pending[cut:]
+            for match in _CELL_REF.finditer(block):
+                cell = (int(match.group(2)) - 1, _column(match.group(1).decode()))
+                if low is None or cell[0] > low[0]:
+                    low = cell
+                if right is None or cell[1] > right[1]:
+                    right = cell
+                left = cell[1] if left is None else min(left, cell[1])
+            if not chunk:
+                break
+    if low is None or right is None or left is None:
+        return None
+    size = (low[0] + 1) * (right[1] - left + 1)
+    if size <= limit:
+        return None
+    return size, sorted({low, right})
+
+
+def cell_ref(row: int, column: int) -> str:
+    """0-based (row, column) → ``"C7"``."""
+    letters = ""
+    number = column + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 def _column(letters: str) -> int:

@@ -29,6 +29,11 @@ class Located:
     data: Any
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    #: The source text of every plain (unquoted) scalar that YAML resolved to a bool, int or float, by
+    #: path (a mapping key's path ends in the key itself, in ``key_texts``): YAML 1.1 reads ``yes`` as
+    #: true, ``2025.10`` as 2025.1 and ``010`` as 8; checks that need the text as written look here.
+    texts: dict[Path_, str] = field(default_factory=dict)
+    key_texts: dict[Path_, str] = field(default_factory=dict)
 
     def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int] | None:
         """1-based (line, column) of the deepest known node on ``loc``.
@@ -46,6 +51,36 @@ class Located:
         if key and known in self.keys:
             return self.keys[known]
         return best
+
+
+#: The tags a criteria file may use, written or implied: the plain data of YAML's core schema.
+_CORE_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq"))
+_IMPLIED = frozenset({"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
+def _tag_text(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _tag_problem(node: yaml.Node, file: str) -> Problem | None:
+    """An unsupported tag (``!include``, ``!!python/name:…``, ``!!timestamp``, …) as a located error."""
+    if node.tag in _CORE_TAGS:
+        return None
+    line, col = _mark(node)
+    if node.tag == "tag:yaml.org,2002:timestamp" and isinstance(node, yaml.ScalarNode) and not node.style:
+        return Problem(f"'{node.value}' is read by YAML as a date, which a criteria file cannot hold", file=file,
+                       line=line, column=col, code=ProblemCode.YAML_TAG, hint=f"write it in quotes: \"{node.value}\"")
+    return Problem(f"unsupported YAML tag '{_tag_text(node.tag)}'", file=file, line=line, column=col,
+                   code=ProblemCode.YAML_TAG,
+                   hint="wuxing's YAML files hold plain values only (text, numbers, true/false, lists, mappings); "
+                        "remove the tag, and quote a value such as a date ('2024-01-01')")
+
+
+def _plain_text(node: yaml.Node) -> str | None:
+    """The source text of a plain scalar YAML resolved to a bool or number (None otherwise)."""
+    if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _IMPLIED:
+        return str(node.value)
+    return None
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -167,6 +202,10 @@ def _build(
     if budget.nodes > MAX_NODES:
         raise _TooLarge
     located.values[path] = _mark(node)
+    problem = _tag_problem(node, file)
+    if problem is not None:
+        problems.append(problem)
+        return None
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         seen: dict[Any, tuple[int, int]] = {}
@@ -182,6 +221,10 @@ def _build(
                     Problem("a mapping key must be a plain value", file=file,
                             line=_mark(key_node)[0], column=_mark(key_node)[1], code=ProblemCode.YAML_KEY)
                 )
+                continue
+            problem = _tag_problem(key_node, file)
+            if problem is not None:
+                problems.append(problem)
                 continue
             key = constructor.construct_object(key_node, deep=True)
             try:
@@ -200,6 +243,9 @@ def _build(
                 continue
             seen[key] = _mark(key_node)
             located.keys[(*path, key)] = _mark(key_node)
+            text = _plain_text(key_node)
+            if text is not None:
+                located.key_texts[(*path, key)] = text
             result[key] = _build(value_node, (*path, key), located, constructor, problems, file, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -207,6 +253,9 @@ def _build(
             _build(item, (*path, index), located, constructor, problems, file, budget)
             for index, item in enumerate(node.value)
         ]
+    text = _plain_text(node)
+    if text is not None:
+        located.texts[path] = text
     return constructor.construct_object(node, deep=True)
 
 

@@ -17,9 +17,15 @@ RESERVED = ("branch_id", "branch_name", "county", "township", "branch_type", "pe
 #: Headers accepted for each reserved column (SPEC §3), best first; matched by :func:`header_key`.
 RESERVED_HEADERS: dict[str, tuple[str, ...]] = {
     "branch_id": ("branch_id", "支部编码", "组织编码", "编码", "代码"),
-    "branch_name": ("branch_name", "支部名称", "党组织名称", "名称", "村(社区)"),
-    "county": ("county", "县区", "县(市、区)", "县(市,区)"),
-    "township": ("township", "乡镇", "乡镇(街道)", "街道"),
+    "branch_name": (
+        "branch_name", "支部名称", "党组织名称", "名称", "村(社区)", "村(社区)名称", "党支部名称",
+        "村名", "村名称", "社区名称", "村(居)名称", "村(社区)党组织名称", "村(社区)党支部名称",
+    ),
+    "county": ("county", "县区", "县(市、区)", "县(市,区)", "所属县区", "县区名称", "所属县(市、区)"),
+    "township": (
+        "township", "乡镇", "乡镇(街道)", "街道", "所属乡镇", "乡镇名称", "乡镇(街道)名称", "所属乡镇(街道)",
+        "所属街道",
+    ),
     "branch_type": ("branch_type", "类型", "支部类型"),
     "period": ("period", "期间", "月份", "季度"),
 }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_LEVELS: dict[int, str] = {0: "无星", 1: "一星", 2: "二星", 3: "三星", 4: "四星", 5: "五星"}
 
@@ -17,6 +18,32 @@ Id = Annotated[
         description="标识符：字母、数字、下划线或汉字 / identifier: letters, digits, underscore or CJK",
     ),
 ]
+
+#: The largest magnitude a number in criteria may have: far beyond any real count, amount or bound, and
+#: small enough that sums and differences of such numbers stay exact enough to compare.
+MAX_NUMBER = 1e12
+
+
+def _sane_number(value: Any) -> Any:
+    """Refuse ``.nan``, ``.inf`` and numbers beyond :data:`MAX_NUMBER` before pydantic reads the float
+    (a text such as '1e300' included); anything else is left to pydantic's own checks."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value  # not a number at all: pydantic says so
+    except OverflowError:  # an integer with hundreds of digits
+        number = math.inf
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        raise ValueError("must be a finite number between -1e12 and 1e12 (not .nan, .inf or a longer number)")
+    return value
+
+
+#: Every number of a criteria file: finite (``.nan``/``.inf`` are refused) and at most 1e12 in magnitude.
+Number = Annotated[float, BeforeValidator(_sane_number)]
+#: A whole number of a criteria file (levels, star counts): 0 … 1000.
+Count = Annotated[int, Field(ge=0, le=1000)]
 
 
 class _Model(BaseModel):
@@ -48,8 +75,8 @@ class FieldSpec(_Model):
     name: str | None = Field(None, description="字段中文名称 / human-readable name")
     description: str | None = Field(None, description="说明 / description")
     unit: str | None = Field(None, description="单位，如 万元、% / unit, e.g. 万元")
-    min: float | None = Field(None, description="允许的最小值 / smallest valid value")
-    max: float | None = Field(None, description="允许的最大值 / largest valid value")
+    min: Number | None = Field(None, description="允许的最小值 / smallest valid value")
+    max: Number | None = Field(None, description="允许的最大值 / largest valid value")
     values: list[str] | None = Field(
         None, description="类别字段的取值清单 / the closed list of values of a category field"
     )
@@ -63,6 +90,11 @@ class FieldSpec(_Model):
         None,
         description="派生字段的计算式，如 toilets_done / households * 100 / derived field expression (no header)",
     )
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_number(cls, value: Any) -> Any:
+        return value if isinstance(value, str) else _sane_number(value)  # a text default is checked by type
 
     @field_validator("values", "aliases", mode="before")
     @classmethod
@@ -99,24 +131,24 @@ class ThresholdRule(_Model):
     """Full points when value ≥ min (and/or ≤ max), else 0."""
 
     type: Literal["threshold"]
-    min: float | None = Field(None, description="达到该值得满分 / full points when value ≥ min")
-    max: float | None = Field(None, description="不超过该值得满分 / full points when value ≤ max")
+    min: Number | None = Field(None, description="达到该值得满分 / full points when value ≥ min")
+    max: Number | None = Field(None, description="不超过该值得满分 / full points when value ≤ max")
 
 
 class LinearRule(_Model):
     """0 points at ``zero_at``, full at ``full_at``, linear between, clipped."""
 
     type: Literal["linear"]
-    zero_at: float = Field(description="得 0 分的值 / value scoring 0")
-    full_at: float = Field(description="得满分的值（小于 zero_at 表示越低越好） / value scoring full points")
+    zero_at: Number = Field(description="得 0 分的值 / value scoring 0")
+    full_at: Number = Field(description="得满分的值（小于 zero_at 表示越低越好） / value scoring full points")
 
 
 class Band(_Model):
     """One band of a ``bands`` rule: ``min`` (value ≥ min) or ``max`` (value ≤ max) and its points."""
 
-    min: float | None = Field(None, description="下限 / lower bound")
-    max: float | None = Field(None, description="上限 / upper bound")
-    points: float = Field(ge=0, description="该档得分 / points of this band")
+    min: Number | None = Field(None, description="下限 / lower bound")
+    max: Number | None = Field(None, description="上限 / upper bound")
+    points: Number = Field(ge=0, description="该档得分 / points of this band")
 
     @model_validator(mode="after")
     def _one_bound(self) -> Band:
@@ -157,7 +189,7 @@ class CategoryRule(_Model):
     """Points looked up from ``map``; a value outside the map scores 0."""
 
     type: Literal["category"]
-    map: dict[str, float] = Field(min_length=1, description="取值→得分 / value → points")
+    map: dict[str, Number] = Field(min_length=1, description="取值→得分 / value → points")
 
     @field_validator("map", mode="before")
     @classmethod
@@ -188,7 +220,7 @@ class Indicator(_Model):
     id: Id
     name: str = Field(description="指标名称 / indicator name")
     field: str = Field(description="读取的字段标识 / the field id it reads")
-    points: float = Field(gt=0, description="满分 / maximum points")
+    points: Number = Field(gt=0, description="满分 / maximum points")
     rule: Rule
     required: bool = Field(False, description="必须得满分才能评星 / must score full points for the star")
     description: str | None = Field(None, description="说明 / description")
@@ -209,7 +241,7 @@ class Tenure(_Model):
     ``periods`` previous periods (e.g. 五星 only after two quarters at 四星). Checked by ``wuxing history``;
     a single-period run awards the star on its evidence and warns that tenure was not checked."""
 
-    level: int = Field(ge=1, description="此前须保持的最低星级（星数） / the level (number of stars) to have held")
+    level: Count = Field(ge=1, description="此前须保持的最低星级（星数） / the level (number of stars) to have held")
     periods: int = Field(ge=1, le=60, description="须连续保持的此前期数 / how many previous periods in a row")
 
 
@@ -218,8 +250,8 @@ class Star(_Model):
 
     id: Id
     name: str = Field(description="星名，如 支部过硬星 / star name")
-    pass_mark: float = Field(ge=0, description="评星所需分数 / points needed")
-    max_points: float | None = Field(
+    pass_mark: Number = Field(ge=0, description="评星所需分数 / points needed")
+    max_points: Number | None = Field(
         None, description="满分（可选，须等于各指标分值之和） / maximum (optional; must equal the sum)"
     )
     requires: list[str] = Field(
@@ -245,7 +277,7 @@ class Cap(_Model):
     id: Id
     name: str = Field(description="事项名称 / name")
     when: str = Field(description="触发条件表达式 / condition expression")
-    max_stars: int = Field(ge=0, description="最多可获星数 / most stars the branch may hold")
+    max_stars: Count = Field(ge=0, description="最多可获星数 / most stars the branch may hold")
     description: str | None = None
 
 
@@ -261,7 +293,7 @@ class Criteria(_Model):
     )
     version: str = Field(description="版本，如 2024 / version")
     description: str | None = None
-    levels: dict[int, str] = Field(
+    levels: dict[Count, str] = Field(
         default_factory=lambda: dict(DEFAULT_LEVELS), description="星级名称 / level labels by star count"
     )
     fields: dict[str, FieldSpec] = Field(description="数据字段 / the data contract")

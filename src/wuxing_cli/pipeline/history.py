@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from ..models.contract import DEFAULT_NEAR, RESERVED_HEADERS, header_key
 from ..models.criteria import Criteria
 from ..models.periods import ACCEPTED_FORMS, Period, find_period_in, order_periods, try_parse_period
 from ..models.results import Assessment, History, ScoreRun, Source
-from .score import LoadOptions, criteria_names, score_assessment
+from .id_match import id_mismatch_problems
+from .score import LoadOptions, criteria_names, rejected_warnings, score_assessment
 
 
 def _file_periods(path: Path, options: LoadOptions) -> list[str]:
@@ -68,7 +71,9 @@ def load_history(
             if bad:
                 problems.extend(_unrecognised(path, bad))
                 continue
-            loaded.extend((Source(path, _parse(label), label), None) for label in labels)
+            # one Source per period, however many spellings of it the file holds (--period picks them all)
+            by_canonical = {_parse(label).canonical: _parse(label) for label in labels}
+            loaded.extend((Source(path, period, canonical), None) for canonical, period in by_canonical.items())
             continue
         except DataError as exc:
             problems.extend(exc.problems)
@@ -103,6 +108,8 @@ def load_history(
             by_period[source.period] = source
     if problems:
         raise DataError(problems)
+    # outputs show every period in its canonical form (2024年第四季度 → 2024-Q4), as score does
+    loaded = [(dataclasses.replace(source, period=canonical(source.period)), data) for source, data in loaded]
 
     ordered = order_periods([s.period for s, _ in loaded])
     position = {p: i for i, p in enumerate(ordered.periods)}
@@ -126,6 +133,7 @@ def load_history(
         if assessment.rejected:
             warnings.append(Problem(f"{len(assessment.rejected)} invalid row(s) rejected (--skip-invalid)",
                                     file=str(source.path), severity="warning", code=ProblemCode.REJECTED))
+            warnings.extend(rejected_warnings(assessment))  # each row, with its line and reasons
         label = str(source.period)
         frame = run.frame.select([c for c in run.frame.columns if not c.startswith("pts:")])
         frames.append(frame.with_columns(pl.lit(label).alias("period"),
@@ -133,12 +141,20 @@ def load_history(
                                          pl.lit(str(source.path)).alias("source")))
     if problems:
         raise DataError(problems)
+    for before, after in itertools.pairwise(frames):  # ids changed between two periods (leading zeros lost …)
+        warnings.extend(id_mismatch_problems(before, after, str(before.get_column("source").first()),
+                                             str(after.get_column("source").first())))
     long = pl.concat(frames, how="diagonal_relaxed")
     long = hist.rerank(hist.apply_tenure(long, models))
     used = [c for c in models if c.id in set(long.get_column("criteria_id").unique().to_list())]
     return History(criteria=used or list(models), periods=ordered.periods,
                    sources=sorted((s for s, _ in loaded), key=lambda s: position[s.period]),
                    long=long, warnings=warnings, near=near)
+
+
+def canonical(period: Period) -> Period:
+    """``period`` labelled with its canonical form (``2024年第四季度`` → ``2024-Q4``)."""
+    return dataclasses.replace(period, label=period.canonical)
 
 
 def _parse(label: str) -> Period:

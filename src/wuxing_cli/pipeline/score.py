@@ -129,6 +129,17 @@ def _models(criteria: Sequence[str] | Sequence[Criteria] | None) -> list[Criteri
     return load_criteria_set(criteria_names(names))
 
 
+def rejected_warnings(data: Assessment) -> list[Problem]:
+    """One warning per row ``--skip-invalid`` left out, naming its line, branch id and reasons (printed on
+    stderr where the output has no room for them: CSV and Parquet)."""
+    return [
+        Problem((f"row of branch '{row.branch_id}'" if row.branch_id else "row") + " rejected (--skip-invalid), "
+                "not scored: " + "; ".join(row.reasons), file=data.path, line=row.line, severity="warning",
+                code=ProblemCode.REJECTED, hint="fix the cells and score again to include it")
+        for row in data.rejected
+    ]
+
+
 def all_rejected_problems(data: Assessment, limit: int = 200) -> list[Problem]:
     """``--skip-invalid`` rejected every row: list them (as the run without it would) and stop, exit 1."""
     problems = [

@@ -35,11 +35,12 @@ from ..engine.score import stack_scores
 from ..errors import DataError, Problem, ProblemCode, WuxingError
 from ..io.assessment import load_assessment
 from ..io.data_problems import capped, duplicate_id_problems, missing_value_warning
-from ..io.decode import HEAD_BYTES, codec_name
+from ..io.decode import HEAD_BYTES, codec_name, is_stream, stream_copy
 from ..io.header_row import head_records, pick_header
-from ..io.period_select import absent_period, several_periods
-from ..models.contract import DEFAULT_NEAR, LINE, header_key
+from ..io.period_select import absent_period, period_key, several_periods
+from ..models.contract import DEFAULT_NEAR, LINE
 from ..models.criteria import Criteria
+from ..models.periods import sort_labels
 from ..models.results import Assessment, LoadedPart, Rejected, ScoreRun
 from .score import LoadOptions
 
@@ -69,7 +70,9 @@ def score_streaming(
         batch_rows = int(os.environ.get("WUXING_SLICE_ROWS") or BATCH_ROWS)
     data = Path(data)
     with tempfile.TemporaryDirectory(prefix="wuxing-slices-") as tmp:
-        slices = _slices(data, options.encoding, batch_rows, Path(tmp))
+        # a FIFO, <(…) or device: sliced from its bounded copy (messages still name ``data``)
+        source = stream_copy(data) if is_stream(data) else data
+        slices = _slices(source, options.encoding, batch_rows, Path(tmp))
         if slices is None:  # not sliceable (Excel): read it whole
             from .score import run_score
 
@@ -372,7 +375,7 @@ def _score_slices(
 
     if header_errors:
         raise DataError(capped(header_errors, read_total, name))
-    _check_periods(sorted(periods), options.period, name)
+    _check_periods(sort_labels(periods), options.period, name)
     dupes, total = duplicate_id_problems(pl.concat(ids), name, id_header) if ids else ([], 0)
     del ids
     if dupes or (errors and not options.skip_invalid):
@@ -407,7 +410,7 @@ def _score_slices(
 
         notes += unchecked_tenure_warnings(pl.concat(tenure, how="diagonal_relaxed"), chosen, file=name)
     parts = [dataclasses.replace(p, frame=p.frame.clear()) for p in used.values()]
-    assessment = Assessment(name, encoding, parts, rows_read, sorted(periods), selected,
+    assessment = Assessment(name, encoding, parts, rows_read, sort_labels(periods), selected,
                             warnings=notes, rejected=rejected)
     run = ScoreRun(criteria=chosen, data=assessment, frame=empty, near=near, by=by, warnings=notes)
     return Streamed(run, ranked_keys, tmp, empty.columns, batch_rows,
@@ -449,7 +452,7 @@ def _check_periods(periods: list[str], period: str | None, name: str) -> None:
     """The whole file's period rules (a slice sees only its own periods)."""
     if period is None and len(periods) > 1:
         raise several_periods(periods, name)
-    if period is not None and periods and header_key(period) not in {header_key(p) for p in periods}:
+    if period is not None and periods and period_key(period) not in periods:  # canonical forms
         raise absent_period(period, periods, name)
 
 

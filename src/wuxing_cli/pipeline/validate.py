@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import Problem, ProblemCode, WuxingError, errors_only
+from ..errors import DataError, Problem, ProblemCode, WuxingError, errors_only
 
 if TYPE_CHECKING:
     from ..models.criteria import Criteria
@@ -72,11 +72,18 @@ def _check_data(path: Path, models: list[Criteria], options: LoadOptions | None)
     opts = options if options is not None else LoadOptions()
     try:
         raw = read_raw(path, encoding=opts.encoding, sheet=opts.sheet)
-        problems = check_headers(raw, models)
-        if errors_only(problems):
-            return problems
-        assessment = load_assessment(path, models, encoding=opts.encoding, sheet=opts.sheet, period=opts.period,
-                                     strict=opts.strict)
-        return problems + [p for p in assessment.warnings if p not in problems]
     except WuxingError as exc:
         return exc.problems
+    problems = check_headers(raw, models)
+    # Errors and warnings in one run: the cells are checked even when columns are missing, and the
+    # warnings found before an error (empty cells) are listed with it, so a village is asked once.
+    try:
+        assessment = load_assessment(path, models, encoding=opts.encoding, sheet=opts.sheet, period=opts.period,
+                                     strict=opts.strict)
+        found = assessment.warnings
+    except DataError as exc:
+        found = [*exc.problems, *exc.warnings]
+    except WuxingError as exc:  # e.g. several criteria, no type column: the column errors may say it already
+        found = exc.warnings if errors_only(problems) else [*exc.problems, *exc.warnings]
+    found = [p for p in found if p not in problems]
+    return [*problems, *errors_only(found), *(p for p in found if not p.is_error)]

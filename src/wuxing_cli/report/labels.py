@@ -56,6 +56,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "score_title": ("“五星”支部评星结果", "Five-star branch results"),
     "branches_scored": ("共评定 {n} 个支部", "{n} branches scored"),
     "rejected_rows": ("剔除无效行 {n} 行", "{n} invalid rows rejected"),
+    "rejected_title": ("被剔除的行（--skip-invalid，未评分）", "Rejected rows (--skip-invalid, not scored)"),
+    "rejected_sheet": ("被剔除的行", "rejected rows"),
+    "line": ("行号", "Line"),
+    "reasons": ("原因", "Reasons"),
     # rank_diff_explain
     "rank_title": ("{by}排名", "League table by {by}"),
     "ranked_by": ("按{metric}排名", "ranked by {metric}"),

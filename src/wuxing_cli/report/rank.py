@@ -15,7 +15,7 @@ from ..engine.rank import MAX_LEVEL, Metric
 from ..models.results import ScoreRun
 from .grid import Doc, Line
 from .labels import Lang, by_label, clause_sep, label, level_cell, num, pct, period_suffix, rank_change_text
-from .score import score_document, score_frame
+from .score import rejected_markdown, score_document, score_frame, with_rejected
 from .tabular import markdown_table, narrow_table
 
 
@@ -83,6 +83,7 @@ def rank_document(report: RankReport) -> dict[str, Any]:
         "criteria": document["criteria"],
         "groups": groups,
         "branches": document["branches"],
+        "rejected": document["summary"]["rejected"],
         "warnings": document["warnings"],
     }
 
@@ -157,7 +158,7 @@ def rank_markdown(report: RankReport, lang: Lang) -> str:
             current, chunk = row[0], []
         chunk.append(row)
     flush()
-    return "\n".join(out).rstrip("\n") + "\n"
+    return "\n".join(out).rstrip("\n") + "\n" + rejected_markdown(report.run, lang)
 
 
 def rank_renderable(report: RankReport, lang: Lang) -> Doc:
@@ -167,6 +168,6 @@ def rank_renderable(report: RankReport, lang: Lang) -> Doc:
     groups = narrow_table(rows, headers, title=title, numeric=numeric)
     bheaders, brows, bnumeric = _branch_rows(report, lang)
     branches = narrow_table(brows, bheaders, title=label("rank_branches_title", lang, by=by_word), numeric=bnumeric)
-    return Doc([groups, Line(_rank_note(report, lang)), Line(""), branches])
+    return with_rejected(Doc([groups, Line(_rank_note(report, lang)), Line(""), branches]), report.run, lang)
 
 

@@ -160,7 +160,7 @@ def score_markdown(run: ScoreRun, lang: Lang) -> str:
     if run.data.rejected:
         text += clause_sep(lang)
         text += label("rejected_rows", lang, n=len(run.data.rejected))
-    return text + "\n\n" + markdown_table(rows, headers, align)
+    return text + "\n\n" + markdown_table(rows, headers, align) + rejected_markdown(run, lang)
 
 
 def short_star_name(name: str, star_id: str, lang: Lang) -> str:
@@ -202,4 +202,43 @@ def score_renderable(run: ScoreRun, lang: Lang) -> Doc:
     note = label("branches_scored", lang, n=frame.height)
     if run.data.rejected:
         note += clause_sep(lang) + label("rejected_rows", lang, n=len(run.data.rejected))
-    return Doc([table]).add(note)
+    return with_rejected(Doc([table]).add(note), run, lang)
+
+
+# ---- the rows --skip-invalid left out: listed in every format (stderr for CSV and Parquet) ----------
+
+
+def rejected_frame(run: ScoreRun) -> pl.DataFrame:
+    """The rows ``--skip-invalid`` left out: line, branch id and every reason (the xlsx sheet)."""
+    rows = run.data.rejected
+    return pl.DataFrame(
+        {"line": [r.line for r in rows], "branch_id": [r.branch_id for r in rows],
+         "reasons": ["; ".join(r.reasons) for r in rows]},
+        schema={"line": pl.Int64, "branch_id": pl.String, "reasons": pl.String},
+    )
+
+
+def rejected_sheets(run: ScoreRun, lang: Lang) -> dict[str, pl.DataFrame]:
+    """The xlsx sheet of rejected rows (none when no row was rejected)."""
+    return {label("rejected_sheet", lang): rejected_frame(run)} if run.data.rejected else {}
+
+
+def _rejected_rows(run: ScoreRun, lang: Lang) -> tuple[list[str], list[list[Any]]]:
+    headers = [label("line", lang), label("branch_id", lang), label("reasons", lang)]
+    return headers, [[r.line, r.branch_id or "", "; ".join(r.reasons)] for r in run.data.rejected]
+
+
+def rejected_markdown(run: ScoreRun, lang: Lang) -> str:
+    """A section after the tables naming each rejected row ("" when none was)."""
+    if not run.data.rejected:
+        return ""
+    headers, rows = _rejected_rows(run, lang)
+    return f"\n## {label('rejected_title', lang)}\n\n" + markdown_table(rows, headers, ["---:", "---", "---"])
+
+
+def with_rejected(doc: Doc, run: ScoreRun, lang: Lang) -> Doc:
+    """``doc`` and, when rows were rejected, a table naming each of them."""
+    if run.data.rejected:
+        headers, rows = _rejected_rows(run, lang)
+        doc.add("").add(grid_table(rows, headers, title=label("rejected_title", lang), numeric=[True, False, False]))
+    return doc

@@ -241,7 +241,7 @@ class Tenure(_Model):
     ``periods`` previous periods (e.g. 五星 only after two quarters at 四星). Checked by ``wuxing history``;
     a single-period run awards the star on its evidence and warns that tenure was not checked."""
 
-    level: Count = Field(ge=1, description="此前须保持的最低星级（星数） / the level (number of stars) to have held")
+    level: int = Field(ge=1, le=1000, description="此前须保持的最低星级（星数） / the level (number of stars) to have held")
     periods: int = Field(ge=1, le=60, description="须连续保持的此前期数 / how many previous periods in a row")
 
 

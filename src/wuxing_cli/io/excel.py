@@ -28,8 +28,16 @@ from .header_row import (
     pick_header,
 )
 from .raw import RawTable, comment_row_notes, drop_blank_and_comments
-from .sheet_layout import blank_sheet_groups, fill_merged, sheet_label, size_problem, uncomputed_problems
-from .xlsx_cells import SheetCells
+from .sheet_layout import (
+    blank_sheet_groups,
+    fill_merged,
+    numeric_id_problem,
+    numeric_ids_possible,
+    sheet_label,
+    size_problem,
+    uncomputed_problems,
+)
+from .xlsx_cells import SheetCells, number_cells
 
 #: A sheet whose used range holds more cells than this is refused (the reader would build it whole).
 MAX_SHEET_CELLS = 50_000_000
@@ -155,6 +163,13 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
             [Problem(f"no data rows below the header (line {header.start})", file=name, code=ProblemCode.NO_DATA)]
         )
     notes.extend(blank_sheet_groups(frame, names, headers, name, label, found.first_column))
+    if id_index is not None and numeric_ids_possible(frame, names[id_index]):  # ids stored as numbers
+        column = found.first_column + id_index
+        numbers = {r: v for (r, c), v in found.numbers.items() if c == column} if book is not None else None
+        if book is None and (scanned := number_cells(name, index, id_index)) is not None:
+            column, numbers = scanned
+        if numbers:
+            notes.extend(numeric_id_problem(frame, names[id_index], headers[id_index], numbers, column, name, label))
     return RawTable(path=name, headers=headers, frame=frame, encoding="xlsx", header_line=header.start,
                     notes=tuple(notes))
 

@@ -7,6 +7,7 @@ The Excel reader (fastexcel, calamine) reads an .ods file's values but not its c
 * a formula error (``calcext:value-type="error"``, shown as ``#DIV/0!``) comes back as an empty cell;
 * a formula with no saved result (no ``office:value-type``) comes back as an empty cell;
 * merged cells (``table:number-rows-spanned``) hold their value in the top-left cell only;
+* a branch id stored as a number (``office:value-type="float"`` under a 支部编码 header) has lost its leading zeros;
 * a hidden sheet (its table style says ``table:display="false"``) is read like any other.
 
 ``content.xml`` is read here with the standard library, in one streaming pass (rows are dropped once
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import IO
 from xml.etree import ElementTree
 
+from wuxing_cli.models.contract import RESERVED_HEADERS, header_key
+
 from .xlsx_cells import SheetCells
 
 __all__ = ["MAX_CONTENT_BYTES", "OdsBook", "OdsRefused", "OdsSheet", "read_ods_book"]
@@ -36,6 +39,8 @@ _CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.
 _CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
 _ERROR_TEXT = re.compile(r"#(?:DIV/0!|N/A|NAME\?|NULL!|NUM!|REF!|VALUE!)|Err:\d{3}")
 _SPECIAL_REPEAT = 10_000  # a repeated block of cells larger than this is not expanded cell by cell
+_ID_KEYS = frozenset(header_key(h) for h in RESERVED_HEADERS["branch_id"])
+_HEADER_ROWS = 500  # a branch-id header (支部编码) is looked for in this many rows, as the reader does
 
 
 class OdsRefused(Exception):
@@ -49,6 +54,7 @@ class OdsSheet:
     cells: SheetCells = field(default_factory=SheetCells)
     low: tuple[int, int] | None = None  # the cell holding a value with the largest row (0-based)
     right: tuple[int, int] | None = None  # … with the largest column
+    id_columns: dict[int, int] = field(default_factory=dict)  # column headed 支部编码 → its header row
 
     def size(self) -> int:
         """Cells of the used range as the reader builds it: from row 1 and the first used column."""
@@ -180,6 +186,10 @@ def _cell(
         target, value = sheet.cells.uncomputed, _formula_text(formula)
     elif kind == "percentage" and elem.get(f"{_OFFICE}value") is not None:
         target, value = sheet.cells.percent, elem.get(f"{_OFFICE}value", "")
+    elif kind == "float" and elem.get(f"{_OFFICE}value") is not None and sheet.id_columns.get(col, row) < row:
+        target, value = sheet.cells.numbers, elem.get(f"{_OFFICE}value", "")  # an id stored as a number
+    elif kind in (None, "string") and row < _HEADER_ROWS and repeat == 1 and header_key(text) in _ID_KEYS:
+        sheet.id_columns.setdefault(col, row)
     if target is not None and repeat * row_repeat <= _SPECIAL_REPEAT:
         for r in range(row, row + row_repeat):
             for c in range(col, col + repeat):

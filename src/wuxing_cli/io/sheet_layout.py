@@ -27,6 +27,8 @@ __all__ = [
     "blank_sheet_groups",
     "fill_merged",
     "is_group_header",
+    "numeric_id_problem",
+    "numeric_ids_possible",
     "sheet_label",
     "size_problem",
     "uncomputed_problems",
@@ -94,6 +96,60 @@ def blank_group_warnings(raw: RawTable, res: Resolution, base: pl.DataFrame) -> 
             continue
         out.append(blank_group_problem(raw.path, raw.headers[index], blank.head(10).to_list(), blank.len()))
     return out
+
+
+_NUMBER_TEXT = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+NUMERIC_ID_HINT = ("format the id column as text (文本) in Excel and type the ids again; ids stored as numbers "
+                   "lose leading zeros and long ids turn into 4.15556E+11")
+
+
+def numeric_ids_possible(frame: pl.DataFrame, id_name: str) -> bool:
+    """Whether any branch id reads as a plain number: only then can a cell hold it as a number."""
+    if id_name not in frame.columns:
+        return False
+    return bool(frame.select(pl.col(id_name).str.contains(_NUMBER_TEXT).any()).item())
+
+
+def numeric_id_problem(frame: pl.DataFrame, id_name: str, header: str, stored: dict[int, str], column: int,
+                       name: str, label: str) -> list[Problem]:
+    """One warning for the branch-id cells of a sheet stored as numbers, not text, naming the first few.
+
+    ``stored``: 0-based sheet row → the number stored in the id column (sheet column ``column``). Only
+    cells whose number is the id the reader gave for that row are counted (never a misaligned cell).
+    """
+    if not stored or id_name not in frame.columns:
+        return []
+    lines = []
+    for line, value in frame.select(LINE, id_name).iter_rows():
+        number = stored.get(line - 1)
+        if number is not None and value is not None and _same_number(value, number):
+            lines.append(line)
+    if not lines:
+        return []
+    total = len(lines)
+    cells = [f"{label}!{cell_ref(line - 1, column)}" for line in lines[:_CELLS_LISTED]]
+    more = ", …" if total > len(cells) else ""
+    first = frame.filter(pl.col(LINE) == lines[0]).get_column(id_name).item()
+    return [
+        Problem(
+            f"{total} branch id{'s are' if total > 1 else ' is'} stored as {'numbers' if total > 1 else 'a number'}, "
+            f"not text: {', '.join(cells)}{more} ({lines_text(lines, total).replace('line', 'row')})",
+            file=name,
+            line=lines[0],
+            header=header,
+            value=first,
+            hint=NUMERIC_ID_HINT,
+            severity="warning",
+            code=ProblemCode.ID_NUMERIC,
+        )
+    ]
+
+
+def _same_number(text: str, stored: str) -> bool:
+    try:
+        return float(text) == float(stored)
+    except ValueError:
+        return False
 
 
 def sheet_label(sheet: str) -> str:

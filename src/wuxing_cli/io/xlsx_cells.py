@@ -10,6 +10,8 @@
   also reads as empty: such cells are listed (``uncomputed``) and the file is refused.
 * Merged ranges (``<mergeCell ref="C2:C9"/>``) hold their value in the top-left cell only: they are
   listed (``merges``) so the reader can fill them in, and say so.
+* A branch id stored as a number (``number_cells``: no ``t=``, or ``t="n"``) has lost its leading zeros
+  and shows as 4.15556E+11 when long: the reader warns, naming the cells.
 
 Only the standard library is used. The sheet XML is searched as bytes, a chunk of whole rows at a time
 (memory stays bounded however large the sheet), and only when the workbook defines a percent format or
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
 from typing import IO
 from xml.etree import ElementTree
 
-__all__ = ["SheetCells", "cell_ref", "far_cells", "hidden_sheets", "percent_text", "sheet_cells"]
+__all__ = ["SheetCells", "cell_ref", "far_cells", "hidden_sheets", "number_cells", "percent_text", "sheet_cells"]
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -58,6 +61,8 @@ class SheetCells:
     uncomputed: dict[tuple[int, int], str] = field(default_factory=dict)  # formula, e.g. "=A2*2"
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, col, last row, col
     first_column: int = 0
+    # .ods only: cells stored as numbers in a column headed as the branch id (支部编码), stored value
+    numbers: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.percent or self.errors or self.uncomputed or self.merges)
@@ -236,6 +241,55 @@ def hidden_sheets(path: str) -> list[bool] | None:
     if sheets is None:
         return None
     return [entry.get("state", "visible") != "visible" for entry in sheets.findall(f"{_MAIN}sheet")]
+
+
+def number_cells(path: str, sheet_index: int, column: int) -> tuple[int, dict[int, str]] | None:
+    """The cells of one column stored as numbers (no ``t=`` attribute, or ``t="n"``), not as text.
+
+    ``column`` is 0-based from the first used column, as the reader counts. Returns the column's
+    0-based index in the sheet and {0-based row: stored value}; None for anything unexpected. Two
+    passes over the sheet XML (the first finds the first used column), so use it only when needed.
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            sheet = _sheet_part(package, sheet_index)
+            if sheet is None:
+                return None
+            first: int | None = None
+            for block in _row_blocks(package, sheet):
+                firsts = [_column(m.decode()) for m in _ROW_FIRST.findall(block)]
+                if firsts:
+                    first = min(firsts + ([first] if first is not None else []))
+            target = column + (first or 0)
+            letters = cell_ref(0, target)[:-1].encode()
+            cells = re.compile(rb"<c\s(?=[^>]*?\br\s*=\s*[\"']" + letters + rb"\d+[\"'])([^>]*?)(?<!/)>(.*?)</c>", re.S)
+            out: dict[int, str] = {}
+            for block in _row_blocks(package, sheet):
+                for match in cells.finditer(block):
+                    attrs = {k.decode(): v.decode() for k, v in _ATTR.findall(match.group(1))}
+                    ref = _REF.fullmatch(attrs.get("r", ""))
+                    value = _VALUE.search(match.group(2))
+                    if ref is None or value is None or attrs.get("t", "n") != "n" or not value.group(1).strip():
+                        continue
+                    out[int(ref.group(2)) - 1] = value.group(1).decode().strip()
+            return target, out
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError, RuntimeError):
+        return None
+
+
+def _row_blocks(package: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """The sheet XML a chunk of whole rows at a time."""
+    pending = b""
+    with package.open(member) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            pending += chunk
+            cut = len(pending) if not chunk else pending.rfind(b"</row>") + len(b"</row>")
+            if cut >= len(b"</row>"):
+                yield pending[:cut]
+                pending = pending[cut:]
+            if not chunk:
+                return
 
 
 _DIMENSION = re.compile(rb"""<dimension\s[^>]*?\bref\s*=\s*["']([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?["']""")

@@ -108,9 +108,9 @@ def test_score_xlsx_writes_text_cells_not_formulas(work: Path) -> None:
     values = check_xlsx(work / "score.xlsx")[0]
     assert HYPERLINK in values and "=1+1" in values and "-2" in values  # as written, as text
     sheet = openpyxl.load_workbook(work / "score.xlsx").worksheets[0]
-    header = [c.value for c in sheet[1]]
-    points = header.index("total_points") + 1
-    assert all(isinstance(sheet.cell(r, points).value, int | float) for r in range(2, sheet.max_row + 1))
+    header = [c.value for c in sheet[2]]  # row 1 is the report's title row
+    points = header.index("总分") + 1
+    assert all(isinstance(sheet.cell(r, points).value, int | float) for r in range(3, sheet.max_row + 1))
 
 
 @pytest.mark.parametrize("rows_kind", ["groups", "branches"])

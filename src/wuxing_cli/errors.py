@@ -137,6 +137,7 @@ class ProblemCode(StrEnum):
     USAGE = "usage"
     VALUES_TYPE = "values-type"
     XLS = "xls"
+    XLSX_ROWS = "xlsx-rows"
     YAML_ALIASES = "yaml-aliases"
     YAML_EMPTY = "yaml-empty"
     YAML_IMPLICIT = "yaml-implicit"

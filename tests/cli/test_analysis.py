@@ -198,8 +198,9 @@ def test_rank_xlsx(files: dict[str, Path], tmp_path: Path) -> None:
     target = tmp_path / "rank.xlsx"
     run(files, "rank", files["q4"], "-f", "xlsx", "-o", target)
     book = openpyxl.load_workbook(target)
-    assert book.sheetnames == ["groups", "branches"]
-    assert book["groups"]["B2"].value == "甲镇"
+    assert book.sheetnames == ["乡镇（街道）排名", "支部排名"]
+    assert book["乡镇（街道）排名"]["B2"].value == "乡镇（街道）"  # row 1 is the report's title row
+    assert book["乡镇（街道）排名"]["B3"].value == "甲镇"
 
 
 def test_rank_bad_by_is_usage_error(files: dict[str, Path]) -> None:

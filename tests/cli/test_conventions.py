@@ -91,7 +91,9 @@ def test_dash_output_is_stdout(data: Path, tmp_path: Path) -> None:
     assert not (Path.cwd() / "-").exists()
     written = tmp_path / "out.csv"
     assert wuxing("score", data, "-c", "rural", "-f", "csv", "-o", written).returncode == 0
-    assert written.read_bytes() == piped.stdout == wuxing("score", data, "-c", "rural", "-f", "csv").stdout
+    # a file gets a UTF-8 BOM (for Excel/WPS), stdout none (tests/cli/test_bom.py)
+    assert written.read_bytes() == b"\xef\xbb\xbf" + piped.stdout
+    assert piped.stdout == wuxing("score", data, "-c", "rural", "-f", "csv").stdout
 
 
 def test_results_on_stdout_diagnostics_on_stderr(data: Path, tmp_path: Path) -> None:

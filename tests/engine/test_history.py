@@ -1,4 +1,4 @@
-"""History over crafted series: streaks, first awards, group trends, 摘星预警 rules, tenure, and the loader
+"""History over crafted series: streaks, first awards, group trends, 降星预警 rules, tenure, and the loader
 and CLI on small files (one run on the example county)."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def test_group_trends_rank_and_change() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# 摘星预警
+# 降星预警
 
 
 def risk_of(frame: pl.DataFrame) -> dict[tuple[str, str | None], str]:
@@ -301,7 +301,7 @@ def test_history_cli_formats(tmp_path: Path) -> None:
 
     table = invoke(["history", str(folder), "-c", str(c), "--by", "township"])
     assert table.exit_code == 0
-    assert "摘星预警" in table.stdout and "▂▄▄" in table.stdout and "接近达标线；连续两期下降" in table.stdout
+    assert "降星预警" in table.stdout and "▂▄▄" in table.stdout and "接近达标线；连续两期下降" in table.stdout
     md = invoke(["history", str(folder), "-c", str(c), "-f", "md", "--lang", "en"])
     assert md.exit_code == 0 and "| Branch |" in md.stdout and "fell twice in a row" in md.stdout
     usage = invoke(["history", str(folder), "-c", str(c), "-f", "csv", "--rows", "groups"])
@@ -317,13 +317,13 @@ def test_bulletin_history_section(tmp_path: Path) -> None:
     latest = write_period(folder / "2025-Q3.csv", {"A": (64, 70), "N": (70, 70)})
     md = invoke(["bulletin", str(latest), "-c", str(c), "--history", str(folder), "-q"])
     assert md.exit_code == 0, md.stderr
-    assert "、星级走势与摘星预警" in md.stdout and "村A" in md.stdout.split("星级走势与摘星预警")[1]
+    assert "、星级走势与降星预警" in md.stdout and "村A" in md.stdout.split("星级走势与降星预警")[1]
     html = invoke(["bulletin", str(latest), "-c", str(c), "--history", str(folder / "2025-Q1.csv"),
                    "--history", str(folder / "2025-Q2.csv"), "-f", "html", "-q"])
     assert html.exit_code == 0, html.stderr
     assert "平均分走势</title>" in html.stdout and "<polyline" in html.stdout
     plain = invoke(["bulletin", str(latest), "-c", str(c), "-q"])
-    assert "摘星预警" not in plain.stdout
+    assert "降星预警" not in plain.stdout
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 The data are built so that every bulletin section has something to say:
 
 - 李寨村 gains 支部过硬星 and 产业兴旺星 (晋星);
-- 王庄村 loses 平安法治星 to a veto (发生刑事案件) and with it the capstone 支部过硬星 (降星/摘星);
+- 王庄村 loses 平安法治星 to a veto (发生刑事案件) and with it the capstone 支部过硬星 (降星);
 - 张湾村 leaves 刑事案件数 blank, so the veto fires for missing input (a data-quality note);
 - 刘楼村 is capped at 二星 (村干部涉黑涉恶);
 - 陈岗村 is 1.71 points short of 生态宜居星 (a near miss); 赵集村 has no 卫生户厕普及率 (missing);

@@ -111,7 +111,7 @@ def test_overview_counts_shares_and_change(view: dict[str, Any]) -> None:
     assert ov["previous"]["branches"] == 7 and ov["branches_delta"] == 0
     text = view["sections"][0]["paragraphs"]
     assert "共评定村党组织7个" in text[0] and "五星支部2个，占28.6%" in text[0]
-    assert "晋星支部1个，降星（摘星）支部3个" in text[1]
+    assert "晋星支部1个，降星支部3个" in text[1]
 
 
 def test_star_award_rates_and_change(view: dict[str, Any]) -> None:
@@ -153,12 +153,12 @@ def test_lost_star_is_listed_under_down_with_the_star_name(view: dict[str, Any])
     assert wang["level_old"] == "五星" and wang["level_new"] == "三星"
     assert any("一票否决（发生刑事案件）" in r for r in wang["reasons"])
     text = render_bulletin(view, "md")
-    block = section(text, "降星（摘星）支部")
+    block = section(text, "降星支部")
     row = next(line for line in block.splitlines() if "王庄村" in line)
     assert "平安法治星" in row and "支部过硬星" in row
     # a capped branch lost no star flag but its level: the cap is the reason
     liu = by_id(down, "B004")
-    assert liu["lost"] == [] and "封顶（村干部涉黑涉恶），最高二星" in liu["reasons"]
+    assert liu["lost"] == [] and "触发封顶事项（村干部涉黑涉恶），限定星级最高为二星" in liu["reasons"]
 
 
 def test_gained_star_is_listed_under_up(view: dict[str, Any]) -> None:

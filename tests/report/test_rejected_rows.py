@@ -77,7 +77,7 @@ def test_parquet_lists_each_rejected_row_on_stderr(data: Path, tmp_path: Path) -
     assert code == 0 and WARNING.format(path=data) in err.splitlines()
 
 
-@pytest.mark.parametrize("command, first", [(["score"], ["score"]), (["rank", "--by", "township"], ["groups", "branches"])])
+@pytest.mark.parametrize("command, first", [(["score"], ["评星结果"]), (["rank", "--by", "township"], ["乡镇（街道）排名", "支部排名"])])
 def test_xlsx_has_a_sheet_of_rejected_rows(data: Path, tmp_path: Path, command: list[str], first: list[str]) -> None:
     out = tmp_path / "结果.xlsx"
     code, _, err = run(*command, data, "-c", "rural", "--skip-invalid", "-f", "xlsx", "-o", out)
@@ -85,7 +85,7 @@ def test_xlsx_has_a_sheet_of_rejected_rows(data: Path, tmp_path: Path, command: 
     book = fastexcel.read_excel(out)
     assert book.sheet_names == [*first, "被剔除的行"]
     sheet = book.load_sheet("被剔除的行").to_polars()
-    assert sheet.columns == ["line", "branch_id", "reasons"]
+    assert sheet.columns == ["行号", "支部编码", "原因"]  # a data sheet: the header in row 1, no title row
     assert sheet.rows() == [(2, BID, REASON)]
     # none rejected: no extra sheet
     clean, source = tmp_path / "clean.xlsx", tmp_path / "clean.csv"

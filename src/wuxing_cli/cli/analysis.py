@@ -16,6 +16,7 @@ from .common import (
     LangOption,
     LoadBuilder,
     NearOpt,
+    NoBomOpt,
     Output,
     OutputOpt,
     QuietOpt,
@@ -97,6 +98,7 @@ def rank(
     rows: Annotated[RowsOpt, typer.Option("--rows", help="With -f csv: one row per group (the league table) "
                                           "or per branch (with group_rank).")] = RowsOpt.groups,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
     load: LoadBuilder = load_options,
@@ -117,15 +119,15 @@ def rank(
     from ..engine.rank import Metric
     from ..pipeline.score import concurrently, run_score
     from ..report import rank as rank_report
+    from ..report.json_stream import json_chunks
     from ..report.labels import Lang
-    from ..report.score import rejected_sheets
-    from ..report.tabular import csv_bytes, json_text, xlsx_write
+    from ..report.xlsx import check_rows, write_workbook
     from .options import check_by
 
     group = check_by(by)
     assert group is not None
     inputs = [data] + ([previous] if previous is not None else [])
-    out = Output(output, inputs=inputs, criteria=criteria)
+    out = Output(output, inputs=inputs, criteria=criteria, no_bom=no_bom)
     options = load()
     calls = [lambda: run_score(data, criteria, options, near=near, by=group, columns="results")]
     if previous is not None:
@@ -152,15 +154,15 @@ def rank(
     elif fmt is RankFormat.csv:
         frame = (rank_report.rank_groups_frame(report) if rows is RowsOpt.groups
                  else rank_report.rank_branches_frame(report))
-        out.data(csv_bytes(frame))
+        out.csv(frame)
     elif fmt is RankFormat.json:
-        out.text(json_text(rank_report.rank_document(report)))
+        out.chunks(json_chunks(rank_report.rank_document(report, stream=True)))
     elif fmt is RankFormat.md:
         out.text(rank_report.rank_markdown(report, language))
     elif fmt is RankFormat.xlsx:
-        sheets = {"groups": rank_report.rank_groups_frame(report),
-                  "branches": rank_report.rank_branches_frame(report), **rejected_sheets(run, language)}
-        out.file(lambda path: xlsx_write(sheets, path), fmt.value)
+        sheets = rank_report.rank_sheets(report, language)
+        check_rows(sheets, out.path)
+        out.file(lambda path: write_workbook(path, sheets, language), fmt.value)
     else:
         assert_never(fmt)
 
@@ -202,6 +204,7 @@ def diff(
     rows: Annotated[RowsOpt, typer.Option("--rows", help="With -f csv: per branch, or per group "
                                           "(--by changes, or overstatement by township).")] = RowsOpt.branches,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
     load: LoadBuilder = load_options,
@@ -223,8 +226,8 @@ def diff(
     from ..pipeline.id_match import id_mismatch_problems
     from ..pipeline.score import concurrently, criteria_names, run_score
     from ..report import diff as diff_report
+    from ..report.json_stream import json_chunks
     from ..report.labels import Lang, label
-    from ..report.tabular import csv_bytes, json_text
     from .options import check_by
 
     group = check_by(by)
@@ -241,7 +244,7 @@ def diff(
     new_path = new if new is not None else old
     new_period = to_period if (new is not None or to_period) else from_period
     inputs = [old] + ([new] if new is not None else [])
-    out = Output(output, inputs=inputs, criteria=[*(criteria or []), *(criteria_new or [])])
+    out = Output(output, inputs=inputs, criteria=[*(criteria or []), *(criteria_new or [])], no_bom=no_bom)
 
     def scoring(path: Path, period: str | None, names: list[str] | None) -> Callable[[], ScoreRun]:
         opts = load(period=period)
@@ -302,11 +305,11 @@ def diff(
             if report.over_groups is None and report.groups is None:
                 raise UsageError([Problem("--rows groups needs --by (or a self-assessment/verification "
                                           "comparison)", code=ProblemCode.USAGE)])
-            out.data(csv_bytes(diff_report.diff_groups_frame(report)))
+            out.csv(diff_report.diff_groups_frame(report))
         else:
-            out.data(csv_bytes(diff_report.diff_frame(report)))
+            out.csv(diff_report.diff_frame(report))
     elif fmt is DiffFormat.json:
-        out.text(json_text(diff_report.diff_document(report)))
+        out.chunks(json_chunks(diff_report.diff_document(report, stream=True)))
     elif fmt is DiffFormat.md:
         out.text(diff_report.diff_markdown(report, language))
     else:

@@ -73,7 +73,7 @@ def bulletin(
         "plan-vs-actual section.", show_default=False)] = None,
     history: Annotated[list[Path] | None, typer.Option(
         "--history", help="Earlier periods' files (or a folder, or a file with a period column; repeatable): adds "
-        "each group's trend and the stars at risk (摘星预警), e.g. for the half-year bulletin.",
+        "each group's trend and the stars at risk (降星预警), e.g. for the half-year bulletin.",
         show_default=False)] = None,
     lang: LangOption = LangOpt.zh,
     criteria: CriteriaOpt = None,

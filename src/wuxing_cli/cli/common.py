@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, Protocol, TypeVar
@@ -28,6 +28,7 @@ import typer
 from ..errors import Problem, ProblemCode, UsageError, WuxingError
 
 if TYPE_CHECKING:
+    import polars as pl
     from rich.console import Console, RenderableType
 
     from ..pipeline.score import LoadOptions
@@ -67,6 +68,9 @@ PeriodOpt = Annotated[
     str | None, typer.Option("--period", help="Use only this period when the file holds several.",
                              show_default=False)
 ]
+NoBomOpt = Annotated[bool, typer.Option(
+    "--no-bom", help="CSV written to a file (-o FILE) starts with a UTF-8 BOM so that Excel and WPS open it "
+    "by double-click; --no-bom leaves it out (CSV on stdout never has one).")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat missing values (empty cells) as errors.")]
 SkipInvalidOpt = Annotated[
     bool, typer.Option("--skip-invalid", help="Reject invalid rows, score the rest and list the rejected rows.")
@@ -312,9 +316,11 @@ class Output:
     """Where a command's result goes: stdout, or a file written atomically after rendering succeeded."""
 
     def __init__(self, path: Path | None, inputs: Sequence[Path] = (), *,
-                 criteria: Sequence[str] | None = None) -> None:
-        """``inputs``: the files read; ``criteria``: the ``-c`` names (those that are files are inputs too)."""
+                 criteria: Sequence[str] | None = None, no_bom: bool = False) -> None:
+        """``inputs``: the files read; ``criteria``: the ``-c`` names (those that are files are inputs too);
+        ``no_bom``: ``--no-bom`` was given."""
         self.path = None if path is None or str(path) == "-" else path
+        self.no_bom = no_bom
         self.inputs = [*inputs, *criteria_files(criteria)]
         if self.path is not None:
             from ..io.writers import check_output_path
@@ -334,6 +340,25 @@ class Output:
         from ..io.writers import write_bytes
 
         write_bytes(self.path, data)
+
+    @property
+    def csv_bom(self) -> bool:
+        """The one BOM rule of every CSV wuxing writes (SPEC §5): a CSV written to a file (``-o FILE``)
+        starts with a UTF-8 BOM, so that Excel/WPS open it by double-click, unless ``--no-bom``; a CSV on
+        stdout (no ``-o``, or ``-o -``) never has one, for pipes."""
+        return self.path is not None and not self.no_bom
+
+    def csv(self, frame: pl.DataFrame) -> None:
+        """A table as CSV (:func:`~wuxing_cli.report.tabular.csv_bytes`), with a BOM by :attr:`csv_bom`."""
+        from ..report.tabular import csv_bytes
+
+        self.data(csv_bytes(frame, bom=self.csv_bom))
+
+    def chunks(self, chunks: Iterable[str]) -> None:
+        """Text written piece by piece as it is produced (large JSON documents)."""
+        from ..io.writers import write_chunks
+
+        write_chunks(self.path, chunks)
 
     def file(self, writer: Callable[[Path], None], fmt: str) -> None:
         """Binary formats (xlsx, parquet) need a real file."""

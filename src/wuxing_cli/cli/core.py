@@ -18,6 +18,7 @@ from .common import (
     LangOption,
     LoadBuilder,
     NearOpt,
+    NoBomOpt,
     Output,
     OutputOpt,
     QuietOpt,
@@ -82,6 +83,7 @@ def score(
     criteria: CriteriaOpt = None,
     fmt: Annotated[ScoreFormat, typer.Option("--format", "-f", help="Output format.")] = ScoreFormat.table,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     by: Annotated[str | None, typer.Option("--by", help="Also rank within groups of this column "
                                            "(township, county, …).", show_default=False)] = None,
     near: NearOpt = 5.0,
@@ -109,7 +111,7 @@ def score(
     from ..report.labels import Lang
     from .options import check_by
 
-    out = Output(output, inputs=[data], criteria=criteria)
+    out = Output(output, inputs=[data], criteria=criteria, no_bom=no_bom)
     models = load_criteria_set(criteria_names(criteria))
     # Keep only the result columns the format reads: sorting into rank order then moves less data.
     tabular = fmt in (ScoreFormat.csv, ScoreFormat.xlsx, ScoreFormat.parquet)
@@ -140,20 +142,29 @@ def _list_rejected(run: Any, fmt: ScoreFormat) -> None:
 
 
 def _write_score(run: Any, fmt: ScoreFormat, out: Output, language: Any) -> None:
-    from ..report.score import rejected_sheets, score_document, score_frame, score_markdown, score_renderable
-    from ..report.tabular import csv_bytes, json_text, parquet_write, xlsx_write
+    from ..report.json_stream import json_chunks
+    from ..report.score import (
+        score_document,
+        score_frame,
+        score_markdown_chunks,
+        score_renderable,
+        score_sheets,
+    )
+    from ..report.tabular import parquet_write
+    from ..report.xlsx import check_rows, write_workbook
 
     if fmt is ScoreFormat.table:
         out.renderable(score_renderable(run, language))
     elif fmt is ScoreFormat.csv:
-        out.data(csv_bytes(score_frame(run)))
+        out.csv(score_frame(run))
     elif fmt is ScoreFormat.json:
-        out.text(json_text(score_document(run)))
+        out.chunks(json_chunks(score_document(run, stream=True)))
     elif fmt is ScoreFormat.md:
-        out.text(score_markdown(run, language))
+        out.chunks(score_markdown_chunks(run, language))
     elif fmt is ScoreFormat.xlsx:
-        sheets = {"score": score_frame(run), **rejected_sheets(run, language)}
-        out.file(lambda path: xlsx_write(sheets, path), fmt.value)
+        sheets = score_sheets(run, language)
+        check_rows(sheets, out.path)
+        out.file(lambda path: write_workbook(path, sheets, language), fmt.value)
     elif fmt is ScoreFormat.parquet:
         frame = score_frame(run)
         out.file(lambda path: parquet_write(frame, path), fmt.value)
@@ -175,8 +186,10 @@ def _score_streaming(data: Path, models: Any, options: Any, *, near: float, by: 
         with score_streaming(data, models, options, near=near, by=by, columns=columns) as streamed:
             step("ranking and writing")
             if fmt in (ScoreFormat.csv, ScoreFormat.parquet) and not out.is_stdout:
-                writer = streamed.write_csv if fmt is ScoreFormat.csv else streamed.write_parquet
-                out.file(lambda path: writer(path, score_frame), fmt.value)
+                if fmt is ScoreFormat.csv:  # the BOM rule of every CSV (Output.csv_bom), written once at the start
+                    out.file(lambda path: streamed.write_csv(path, score_frame, bom=out.csv_bom), fmt.value)
+                else:
+                    out.file(lambda path: streamed.write_parquet(path, score_frame), fmt.value)
                 run = streamed.run
             else:
                 run = dataclasses.replace(streamed.run, frame=streamed.frame())

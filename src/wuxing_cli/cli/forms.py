@@ -14,6 +14,7 @@ from . import app
 from .common import (
     CriteriaOpt,
     LoadBuilder,
+    NoBomOpt,
     Output,
     OutputOpt,
     QuietOpt,
@@ -57,6 +58,7 @@ def template(
         "--format", "-f", help="xlsx (dropdowns, bounds, rules as comments) or csv (the header row). "
         "Default: from the --output suffix, else xlsx.", show_default=False)] = None,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     branches: Annotated[Path | None, typer.Option(
         "--branches", "-b", help="Pre-fill one row per branch from this CSV/Excel file "
         "(支部编码, 支部名称, 县区, 乡镇, 类型, 期间).", show_default=False)] = None,
@@ -85,10 +87,9 @@ def template(
     from ..forms.xlsx import write_form_xlsx
     from ..io.criteria_loader import load_criteria_set
     from ..pipeline.score import criteria_names
-    from ..report.tabular import csv_bytes
 
     kind = _format(fmt, output, TableFormat.xlsx)
-    out = Output(output, inputs=[branches] if branches is not None else [], criteria=criteria)
+    out = Output(output, inputs=[branches] if branches is not None else [], criteria=criteria, no_bom=no_bom)
     form = build_form(load_criteria_set(criteria_names(criteria)))
     if branches is not None:
         options = load()
@@ -98,8 +99,7 @@ def template(
     if kind is TableFormat.xlsx:
         out.file(lambda path: write_form_xlsx(path, form, rows), kind.value)
     elif kind is TableFormat.csv:
-        bom = b"" if out.is_stdout else "\ufeff".encode()  # a BOM, for Excel/WPS to see UTF-8
-        out.data(bom + csv_bytes(rows))
+        out.csv(rows)
     else:
         assert_never(kind)
     if not out.is_stdout:
@@ -118,6 +118,7 @@ def merge(
         "--format", "-f", help="csv (UTF-8) or xlsx (the form, filled). Default: from the --output suffix, "
         "else csv.", show_default=False)] = None,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     lenient: Annotated[bool, typer.Option(
         "--lenient", help="Merge forms that lack some of the criteria's columns (their cells stay empty) "
         "instead of stopping.")] = False,
@@ -144,12 +145,11 @@ def merge(
     from ..io.criteria_loader import load_criteria_set
     from ..io.inputs import expand_inputs
     from ..pipeline.score import criteria_names
-    from ..report.tabular import csv_bytes
 
     kind = _format(fmt, output, TableFormat.csv)
     exclude = [output] if output is not None and str(output) != "-" else []
     files = expand_inputs(inputs, recursive=True, exclude=exclude)
-    out = Output(output, inputs=files, criteria=criteria)
+    out = Output(output, inputs=files, criteria=criteria, no_bom=no_bom)
     models = load_criteria_set(criteria_names(criteria))
     options = load()
     result = merge_files(files, models, encoding=options.encoding, sheet=options.sheet, lenient=lenient)
@@ -158,7 +158,7 @@ def merge(
         form = merged_form(result)
         out.file(lambda path: write_form_xlsx(path, form, result.frame), kind.value)
     elif kind is TableFormat.csv:
-        out.data(csv_bytes(result.frame))
+        out.csv(result.frame)
     else:
         assert_never(kind)
     dropped = f", {result.duplicates_dropped} repeated rows kept once" if result.duplicates_dropped else ""

@@ -1,4 +1,4 @@
-"""Commands ``history`` (trends, streaks, 摘星预警 over many periods) and ``incentives`` (奖补)."""
+"""Commands ``history`` (trends, streaks, 降星预警 over many periods) and ``incentives`` (奖补)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .common import (
     LangOption,
     LoadBuilder,
     NearOpt,
+    NoBomOpt,
     Output,
     OutputOpt,
     QuietOpt,
@@ -69,19 +70,20 @@ def history(
     criteria: CriteriaOpt = None,
     by: ByOpt = None,
     margin: Annotated[float, typer.Option("--margin", min=0, help="A held star within this many points of its "
-                                          "pass mark is at risk (摘星预警).")] = 5.0,
+                                          "pass mark is at risk (降星预警).")] = 5.0,
     fmt: Annotated[HistoryFormat, typer.Option("--format", "-f", help="Output format.")] = HistoryFormat.table,
     rows: Annotated[HistoryRows, typer.Option("--rows", help="With -f csv: branches (one row per branch and "
                                               "period), summary (one per branch), groups (per group and period, "
                                               "needs --by) or risk (stars at risk).")] = HistoryRows.branches,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     near: NearOpt = 5.0,
     lang: LangOption = LangOpt.zh,
     load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Score many periods and show each branch's and group's trend, streaks and the stars at risk (摘星预警).
+    """Score many periods and show each branch's and group's trend, streaks and the stars at risk (降星预警).
 
     Periods come from the period column (期间) or the file name, and are ordered by date: 2025-01…2025-12,
     2025-Q1…Q4, 2025H1/H2, 2025 and Chinese forms (2025年3月, 2025年第一季度, 2025年上半年). A star is at
@@ -92,18 +94,18 @@ def history(
 
       wuxing history examples/county-2024-Q*.csv --by township
 
-      wuxing history 2025年报表/ -f csv --rows risk -o 摘星预警.csv
+      wuxing history 2025年报表/ -f csv --rows risk -o 降星预警.csv
 
       wuxing history examples/county-2024.csv -f json -o history.json
     """
     from ..pipeline.history import load_history
     from ..report import history as history_report
     from ..report.labels import Lang
-    from ..report.tabular import csv_bytes, json_text
+    from ..report.tabular import json_text
     from .options import check_by
 
     group = check_by(by)
-    out = Output(output, inputs=files, criteria=criteria)
+    out = Output(output, inputs=files, criteria=criteria, no_bom=no_bom)
     loaded = load_history(files, criteria, load(), near=near)
     if group is not None:
         column = loaded.long.get_column(group) if group in loaded.long.columns else None
@@ -128,7 +130,7 @@ def history(
             HistoryRows.groups: history_report.groups_frame,
             HistoryRows.risk: history_report.risk_frame,
         }[rows](report)
-        out.data(csv_bytes(frame))
+        out.csv(frame)
     else:
         assert_never(fmt)
 
@@ -150,6 +152,7 @@ def incentives(
     rows: Annotated[IncentiveRows, typer.Option("--rows", help="With -f csv: one row per branch or per group.")]
     = IncentiveRows.branches,
     output: OutputOpt = None,
+    no_bom: NoBomOpt = False,
     lang: LangOption = LangOpt.zh,
     load: LoadBuilder = load_options,
     quiet: QuietOpt = False,
@@ -170,11 +173,11 @@ def incentives(
     from ..pipeline.incentives import run_incentives
     from ..report import incentives as incentives_report
     from ..report.labels import Lang
-    from ..report.tabular import csv_bytes, json_text
+    from ..report.tabular import json_text
     from .options import check_by
 
     group = check_by(by)
-    out = Output(output, inputs=[data, rules, *(people or [])], criteria=criteria)
+    out = Output(output, inputs=[data, rules, *(people or [])], criteria=criteria, no_bom=no_bom)
     done = run_incentives(data, criteria, load(), rules=rules, people=people or [], by=group)
     result = done.result
     print_warnings(done.warnings, quiet, verbose)
@@ -184,7 +187,7 @@ def incentives(
     elif fmt is IncentivesFormat.csv:
         frame = (incentives_report.groups_frame(result) if rows is IncentiveRows.groups
                  else incentives_report.branches_frame(result))
-        out.data(csv_bytes(frame))
+        out.csv(frame)
     elif fmt is IncentivesFormat.json:
         out.text(json_text(incentives_report.incentives_document(result)))
     elif fmt is IncentivesFormat.xlsx:

@@ -36,8 +36,9 @@ def synth(
     veto_rate: Annotated[float, typer.Option("--veto-rate", min=0.0, max=1.0,
                                              help="Share of branches with a veto or cap firing.")] = 0.02,
     fmt: Annotated[SynthFormat, typer.Option("--format", "-f", help="Output format.")] = SynthFormat.csv,
-    encoding: Annotated[str, typer.Option("--encoding", help="CSV encoding: utf-8 or gb18030 (as Excel "
-                                          "saves it in China).")] = "utf-8",
+    encoding: Annotated[str, typer.Option("--encoding", help="CSV encoding, written exactly so (test data "
+                                          "for the readers): utf-8 (no BOM), utf-8-sig (with a BOM, Excel's "
+                                          "\"CSV UTF-8\") or gb18030 (as Excel saves it in China).")] = "utf-8",
     output: OutputOpt = None,
 ) -> None:
     """Write realistic synthetic assessment data for any criteria (Chinese names, townships, some

@@ -78,6 +78,7 @@ class BranchExplanation:
     caps: tuple[Condition, ...]
     missing: tuple[str, ...]
     fields: dict[str, FieldSpec] = field(default_factory=dict)
+    levels: dict[int, str] = field(default_factory=dict)  # the criteria's level labels (0: 无星 …)
 
     @property
     def fired_caps(self) -> tuple[Condition, ...]:
@@ -157,6 +158,7 @@ def explain_row(row: Mapping[str, Any], criteria: Criteria) -> BranchExplanation
         caps=caps,
         missing=tuple(m for m in str(row.get("missing") or "").split(";") if m),
         fields=dict(criteria.fields),
+        levels=dict(criteria.levels),
     )
 
 

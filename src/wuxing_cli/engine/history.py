@@ -1,4 +1,4 @@
-"""Scored periods over time (pure polars): tenure, trends, streaks, group trends and 摘星预警.
+"""Scored periods over time (pure polars): tenure, trends, streaks, group trends and 降星预警.
 
 Every function takes a *long* frame: the result frames of :func:`engine.score.score` for several
 periods stacked (``how="diagonal_relaxed"``), with ``period`` (the label) and ``period_index`` (Int32,
@@ -16,7 +16,7 @@ Rules (documented for users in docs/history.md):
   one of them — the star is awarded on the period's own evidence and marked ``unchecked``: tenure is
   enforced on evidence, never on its absence. A star blocked by tenure is not awarded, and neither is a
   star that ``requires`` it; caps are applied again.
-- **At risk (摘星预警)**, for every star a branch holds in the latest period:
+- **At risk (降星预警)**, for every star a branch holds in the latest period:
   ``margin`` — its points are within ``margin`` of the pass mark (points − pass mark ≤ margin);
   ``falling`` — its points fell in each of the last two consecutive periods (p[t−2] > p[t−1] > p[t]);
   ``veto:<id>`` — a veto input is trending toward firing: with every numeric input the star's vetoes
@@ -338,7 +338,7 @@ def group_summary(groups: pl.DataFrame, count: int) -> pl.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------------
-# 摘星预警
+# 降星预警
 
 
 def _veto_inputs(crit: Criteria) -> list[str]:

@@ -14,5 +14,6 @@
 
 Nothing here prints or exits; problems are raised as :class:`~wuxing_cli.errors.WuxingError`.
 The CSV variant of a form is written by :func:`wuxing_cli.report.tabular.csv_bytes`, with the
-neutralising policy of :func:`wuxing_cli.io.writers.neutralise`.
+neutralising policy of :func:`wuxing_cli.io.writers.neutralise` and the BOM rule of every CSV wuxing
+writes (``Output.csv_bom`` in :mod:`wuxing_cli.cli.common`: a BOM in a file, none on stdout).
 """

@@ -49,7 +49,8 @@ def field_uses(criteria: Criteria) -> dict[str, list[Use]]:
             text = f"{star.name} › 一票否决：{veto.name}（{describe_expr(veto.when, criteria)} 时该星不得）"
             add(input_sources(criteria, _names(veto.when, criteria)), Use(star.name, text))
     for cap in criteria.caps:
-        text = f"封顶：{cap.name}（{describe_expr(cap.when, criteria)} 时最多 {cap.max_stars} 星）"
+        text = (f"封顶（限定星级）：{cap.name}（{describe_expr(cap.when, criteria)} 时星级最高为"
+                f"{criteria.level_label(cap.max_stars)}）")
         add(input_sources(criteria, _names(cap.when, criteria)), Use(None, text))
     return uses
 

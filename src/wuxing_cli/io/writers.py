@@ -8,9 +8,9 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import Problem, ProblemCode, UsageError
 
@@ -149,6 +149,36 @@ def write_bytes(output: Path | None, data: bytes) -> None:
         return
     with atomic_path(output) as tmp:
         tmp.write_bytes(data)
+
+
+#: Pieces of a streamed output are collected up to about this many characters, then written at once.
+_WRITE_BATCH = 1 << 20
+
+
+def write_chunks(output: Path | None, chunks: Iterable[str]) -> None:
+    """Write the UTF-8 text ``chunks`` as they come: to ``output`` atomically (the temporary file
+    grows; the old file stays until the last piece is written), or to stdout when ``output`` is None
+    or '-'. Memory holds about one batch of pieces, never the whole text."""
+    if output is None or str(output) == "-":
+        _write_batched(sys.stdout.buffer, chunks)
+        sys.stdout.flush()
+        return
+    with atomic_path(output) as tmp, open(tmp, "wb") as handle:
+        _write_batched(handle, chunks)
+
+
+def _write_batched(handle: BinaryIO, chunks: Iterable[str]) -> None:
+    batch: list[str] = []
+    size = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= _WRITE_BATCH:
+            handle.write("".join(batch).encode("utf-8"))
+            batch.clear()
+            size = 0
+    if batch:
+        handle.write("".join(batch).encode("utf-8"))
 
 
 def write_with(output: Path, writer: Callable[[Path], None]) -> None:

@@ -287,6 +287,13 @@ class Criteria(_Model):
     schema_version: Literal[1] = Field(description="文件格式版本，目前为 1 / file format version")
     id: Id = Field(description="稳定标识，如 henan-rural / stable identifier")
     name: str = Field(description="标准名称 / name of the standard")
+    issuer: str | None = Field(
+        None, description="印发单位，如 中共××县委组织部；通报写“根据××印发的《…》” / issuing body; "
+        "the bulletin names it only when given"
+    )
+    source: str | None = Field(
+        None, description="文件出处，如 文号 ×组〔2024〕3号 或网址 / document number or address of the official text"
+    )
     branch_type: str = Field(description="适用的支部类型，如 农村、社区 / branch type matched against the data")
     branch_type_aliases: list[str] = Field(
         default_factory=list, description="支部类型的其他写法 / other spellings of the branch type"

@@ -129,9 +129,14 @@ class Streamed:
         """All of the ranked frame (for the formats that need it whole)."""
         return pl.concat(list(self.chunks()))
 
-    def write_csv(self, path: Path, to_table: Callable[[ScoreRun], pl.DataFrame]) -> None:
-        """Write ``to_table`` (e.g. ``score_frame``) of the ranked frame as CSV, chunk by chunk."""
+    def write_csv(self, path: Path, to_table: Callable[[ScoreRun], pl.DataFrame], *, bom: bool = False) -> None:
+        """Write ``to_table`` (e.g. ``score_frame``) of the ranked frame as CSV, chunk by chunk; with ``bom``,
+        the file starts with one UTF-8 BOM (the CLI decides, as for every CSV: ``Output.csv_bom``)."""
+        from ..report.tabular import UTF8_BOM
+
         with path.open("wb") as out:
+            if bom:
+                out.write(UTF8_BOM)
             for i, chunk in enumerate(self._tables(to_table)):
                 out.write(_csv(chunk, header=i == 0))
 

@@ -17,7 +17,7 @@ from ..engine.breakdown import with_overstatement
 from ..engine.rank import MAX_LEVEL, Metric
 from ..models.results import ScoreRun
 from .grid import Doc, Grid, Line
-from .labels import Lang, by_label, label, list_sep, num, pct, rank_change_text, signed
+from .labels import Lang, by_label, label, level_names, list_sep, num, pct, rank_change_text, signed
 from .score import star_ids, star_names
 from .tabular import markdown_table, narrow_table
 
@@ -144,8 +144,18 @@ def _branch_item(row: dict[str, Any], mode: DiffMode) -> dict[str, Any]:
     return item
 
 
-def diff_document(report: DiffReport) -> dict[str, Any]:
-    """``diff -f json`` (SPEC §5 keys, plus ``mode``, ``matrix``, ``groups`` and ``overstatement``)."""
+def diff_document(report: DiffReport, *, stream: bool = False) -> dict[str, Any]:
+    """``diff -f json`` (SPEC §5 keys, plus ``mode``, ``matrix``, ``groups`` and ``overstatement``);
+    ``stream``: the branches as a :class:`~.json_stream.Streamed` array built a slice of rows at a time."""
+    from . import score
+    from .json_stream import Streamed
+
+    cmp, rows = report.cmp, score.JSON_SLICE_ROWS
+    branches = Streamed(
+        _branch_item(row, report.mode)
+        for offset in range(0, cmp.height, rows)
+        for row in cmp.slice(offset, rows).iter_rows(named=True)
+    )
     document: dict[str, Any] = {
         "mode": report.mode,
         "from": report.label_old,
@@ -155,7 +165,7 @@ def diff_document(report: DiffReport) -> dict[str, Any]:
             "to": [{"id": c.id, "version": c.version} for c in report.new.criteria],
         },
         "summary": diff_summary(report),
-        "branches": [_branch_item(row, report.mode) for row in report.cmp.iter_rows(named=True)],
+        "branches": branches if stream else list(branches),
     }
     if report.groups is not None:
         document["by"] = report.by
@@ -215,7 +225,7 @@ def _title(report: DiffReport, lang: Lang) -> str:
 
 def _transition_rows(report: DiffReport, lang: Lang) -> tuple[list[str], list[list[Any]]]:
     matrix = compare.transition_frame(report.cmp, report.levels)
-    names = [label("level_0", lang) if n == 0 else label("level_n", lang, n=n) for n in range(matrix.height)]
+    names = level_names(matrix.height - 1, lang, [*report.new.criteria, *report.old.criteria])
     headers = [label("from_to", lang, a=report.label_old, b=report.label_new), *names]
     rows = [[names[row[0]], *(v if v else "·" for v in row[1:])] for row in matrix.iter_rows()]
     return headers, rows

@@ -11,7 +11,7 @@ from typing import Any
 from ..engine.explain import BranchExplanation, StarExplanation
 from ..engine.plan import Plan
 from .grid import Doc, Grid, Line
-from .labels import Lang, clause_sep, in_brackets, label, level_cell, list_sep, num
+from .labels import Lang, clause_sep, in_brackets, label, level_cell, level_name, list_sep, num
 from .rule_text import rule_text, value_text
 from .tabular import markdown_table, narrow_table
 
@@ -119,7 +119,7 @@ def _branch_notes(exp: BranchExplanation, lang: Lang) -> list[str]:
     notes = []
     for cap in exp.fired_caps:
         notes.append(label("cap_line", lang, name=cap.name, inputs=_inputs_text(cap.inputs, exp, lang),
-                           max=cap.max_stars))
+                           max=level_name(cap.max_stars or 0, lang, exp.levels)))
     if exp.awarded > exp.stars:
         notes.append(label("capped_note", lang, held=exp.awarded, stars=exp.stars))
     if exp.missing:

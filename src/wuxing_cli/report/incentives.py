@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -15,7 +14,7 @@ from ..engine.incentives import IncentiveResult, RuleInfo
 from ..errors import ProblemCode
 from ..models.criteria import DEFAULT_LEVELS
 from ..models.incentives import RuleType
-from .labels import Lang, by_label, label, level_label
+from .labels import Lang, by_label, label, level_label, level_name
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -140,7 +139,8 @@ def rules_lines(result: IncentiveResult, lang: Lang | str) -> list[str]:
         if rule.branch_types:
             extra.append("、".join(rule.branch_types) if str(lang) != Lang.en else ", ".join(rule.branch_types))
         if rule.min_stars:
-            extra.append(f"{rule.min_stars}星及以上" if str(lang) != Lang.en else f"from {rule.min_stars} stars")
+            extra.append(f"{level_name(rule.min_stars, lang)}及以上" if str(lang) != Lang.en
+                         else f"from {rule.min_stars} stars")
         if info.factor != 1:
             extra.append(f"本期×{_factor_text(info.factor)}" if str(lang) != Lang.en
                          else f"×{_factor_text(info.factor)} this period")
@@ -242,47 +242,28 @@ def incentives_document(result: IncentiveResult) -> dict[str, Any]:
     }
 
 
-def xlsx_write(result: IncentiveResult, path: Path, lang: Lang | str) -> None:
-    """Three sheets — per group with a total row, per branch with a total row, and the rules — money as
-    numbers formatted to the fen, text never read as a formula."""
-    import xlsxwriter
+def incentive_sheets(result: IncentiveResult, lang: Lang | str) -> list[Any]:
+    """The report sheets of ``incentives -f xlsx``: per group with a total row (with --by), per branch with
+    a total row, and the rules; money as numbers formatted to the fen (#,##0.00)."""
+    from .xlsx import Col, Kind, Sheet, column_major, report_title, single_area
 
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                           "strings_to_numbers": False})
-    book.set_properties({"created": _dt.datetime(2000, 1, 1)})
-    bold = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
-    money_fmt = book.add_format({"num_format": "#,##0.00"})
-    total_fmt = book.add_format({"bold": True, "top": 1})
-    total_money = book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
+    lang = Lang(str(lang))
+    county = result.branches["county"].to_list() if "county" in result.branches.columns else None
+    area = single_area(county)
+    scheme = f"{label('incentives_title', lang)} · {result.name}"
 
-    def sheet(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], total_last: bool) -> None:
-        ws = book.add_worksheet(name[:31])
-        for col, header in enumerate(headers):
-            ws.write_string(0, col, header, bold)
-            ws.set_column(col, col, min(max(len(header) * 2, 8), 30))
-        for r, row in enumerate(rows, start=1):
-            last = total_last and r == len(rows)
-            for col, value in enumerate(row):
-                if value is None or value == "":
-                    if last:
-                        ws.write_blank(r, col, None, total_fmt)
-                    continue
-                if isinstance(value, Decimal):
-                    ws.write_number(r, col, float(value), total_money if last else money_fmt)
-                elif isinstance(value, bool):
-                    ws.write_boolean(r, col, value)
-                elif isinstance(value, int | float):
-                    ws.write_number(r, col, value, total_fmt if last else None)
-                else:
-                    ws.write_string(r, col, str(value), total_fmt if last else None)
-        ws.freeze_panes(1, 0)
+    def title(name: str) -> str:
+        return report_title(f"{scheme} · {name}", lang, area=area, period=result.period)
 
+    people = _people_rules(result)
+    money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
+    money = [Col(i.rule.name, Kind.money) for i in result.rules] + [
+        Col(label(k, lang), Kind.money) for k in ("subtotal", "cap_cut", "due", "payable")]
+    counts = [Col(label("people_count", lang, name=i.rule.name), Kind.int) for i in people]
+    sheets = []
     if result.groups is not None and result.by is not None:
-        people = _people_rules(result)
-        headers = [by_label(result.by, lang), label("branches", lang), label("paid_branches", lang),
-                   *(label("people_count", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
-                   label("subtotal", lang), label("cap_cut", lang), label("due", lang), label("payable", lang)]
-        money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
+        columns = [Col(by_label(result.by, lang)), Col(label("branches", lang), Kind.int),
+                   Col(label("paid_branches", lang), Kind.int), *counts, *money]
         rows: list[list[Any]] = [
             [row["group"], row["branches"], row["paid_branches"], *(row[f"{i.rule.id}_people"] for i in people),
              *(row[c] for c in money_cols)]
@@ -292,31 +273,42 @@ def xlsx_write(result: IncentiveResult, path: Path, lang: Lang | str) -> None:
                      int(result.groups.get_column("paid_branches").sum()),
                      *(int(result.groups.get_column(f"{i.rule.id}_people").sum()) for i in people),
                      *(result.totals[c] for c in money_cols)])
-        sheet(label("incentives_group_table", lang, by=by_label(result.by, lang, inline=True)), headers, rows, True)
-    people = _people_rules(result)
-    headers = [label("branch_id", lang), label("branch_name", lang), label("county", lang), label("township", lang),
-               label("branch_type", lang), label("stars", lang), label("level", lang),
-               *(label("people_count", lang, name=i.rule.name) for i in people), *(i.rule.name for i in result.rules),
-               label("subtotal", lang), label("cap_cut", lang), label("due", lang), label("payable", lang)]
-    money_cols = [i.rule.id for i in result.rules] + ["subtotal", "cap_cut", "due", "payable"]
+        name = label("incentives_group_table", lang, by=by_label(result.by, lang, inline=True))
+        sheets.append(Sheet(name, columns, column_major(rows, len(columns)), total_row=True,
+                            title=title(name)))
+    columns = [Col(label("branch_id", lang)), Col(label("branch_name", lang)), Col(label("county", lang)),
+               Col(label("township", lang)), Col(label("branch_type", lang)), Col(label("stars", lang), Kind.int),
+               Col(label("level", lang)), *counts, *money]
     rows = [
         [row["branch_id"], row["branch_name"], row["county"], row["township"], row["branch_type"], row["stars"],
-         row["level"], *(row[f"{i.rule.id}_people"] for i in people), *(row[c] for c in money_cols)]
+         level_label(row["stars"], lang, row["level"]) if row["stars"] is not None else row["level"],
+         *(row[f"{i.rule.id}_people"] for i in people), *(row[c] for c in money_cols)]
         for row in result.branches.iter_rows(named=True)
     ]
-    rows.append([label("total", lang), "", "", "", "", "", "", *("" for _ in people),
+    rows.append([label("total", lang), None, None, None, None, None, None, *(None for _ in people),
                  *(result.totals[c] for c in money_cols)])
-    sheet(label("incentives_branch_table", lang), headers, rows, True)
-    rule_headers = [label("rule_id", lang), label("rule_name", lang), label("rule_type", lang), label("rule_text", lang),
-                    label("rule_people", lang), label("rule_types", lang), label("rule_factor", lang), label("rule_cap", lang)]
+    name = label("incentives_branch_table", lang)
+    sheets.append(Sheet(name, columns, column_major(rows, len(columns)), total_row=True,
+                        title=title(name)))
+    rule_columns = [Col(label(k, lang)) for k in ("rule_id", "rule_name", "rule_type", "rule_text", "rule_people",
+                                                   "rule_types", "rule_factor")] + [Col(label("rule_cap", lang), Kind.money)]
     rule_rows = [
         [i.rule.id, i.rule.name, label(f"rule_{i.rule.type.value}", lang),
-         rule_text(i, lang), i.rule.people or "", "、".join(i.rule.branch_types), _factor_text(i.factor),
-         i.rule.cap if i.rule.cap is not None else ""]
+         rule_text(i, lang), i.rule.people or None, "、".join(i.rule.branch_types) or None, _factor_text(i.factor),
+         i.rule.cap]
         for i in result.rules
     ]
-    sheet(label("incentive_rules", lang), rule_headers, rule_rows, False)
-    book.close()
+    name = label("incentive_rules", lang)
+    sheets.append(Sheet(name, rule_columns, column_major(rule_rows, len(rule_columns)),
+                        title=title(name)))
+    return sheets
+
+
+def xlsx_write(result: IncentiveResult, path: Path, lang: Lang | str) -> None:
+    """Write :func:`incentive_sheets` (text never read as a formula, byte-identical for the same inputs)."""
+    from .xlsx import write_workbook
+
+    write_workbook(path, incentive_sheets(result, lang), lang)
 
 
 __all__ = ["branches_frame", "groups_frame", "incentives_document", "incentives_renderable",

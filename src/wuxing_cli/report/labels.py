@@ -9,6 +9,7 @@ Keys are grouped by where they are first used; a key used by several commands is
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -50,8 +51,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "summary": ("汇总", "Summary"),
     "stars_held": ("所获星", "Stars held"),
     "notes": ("备注", "Notes"),
-    "note_veto": ("否决: {ids}", "veto: {ids}"),
-    "note_cap": ("封顶: {ids}", "capped: {ids}"),
+    "note_veto": ("一票否决：{ids}", "veto: {ids}"),
+    "note_cap": ("封顶（限定星级）：{ids}", "capped: {ids}"),
     "note_missing": ("缺 {n} 项数据", "{n} missing"),
     "score_title": ("“五星”支部评星结果", "Five-star branch results"),
     "branches_scored": ("共评定 {n} 个支部", "{n} branches scored"),
@@ -60,14 +61,20 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rejected_sheet": ("被剔除的行", "rejected rows"),
     "line": ("行号", "Line"),
     "reasons": ("原因", "Reasons"),
+    # xlsx (sheet names, per-star headers, the title row of report sheets)
+    "score_sheet": ("评星结果", "Results"),
+    "rank_groups_sheet": ("{by}排名", "League table"),
+    "rank_branches_sheet": ("支部排名", "Branches"),
+    "star_points": ("{name} 得分", "{name} points"),
+    "star_awarded": ("{name} 是否获评", "{name} awarded"),
+    "criteria_version": ("{name}（{version} 版）", "{name} (version {version})"),
+    "criteria_applied": ("评分标准：{criteria}", "criteria: {criteria}"),
     # rank_diff_explain
     "rank_title": ("{by}排名", "League table by {by}"),
     "ranked_by": ("按{metric}排名", "ranked by {metric}"),
     "rank_branches_title": ("各{by}支部排名", "Branches within each {by}"),
-    "level_n": ("{n}星", "{n}★"),
-    "level_0": ("无星", "0★"),
     "previous_rank": ("上期排名", "Previous rank"),
-    "levels_compact": ("无星/1/…/{n}星", "Levels 0/1/…/{n}"),
+    "levels_compact": ("{first}/{second}/…/{last}", "Levels 0/1/…/{n}"),
     "new_group": ("新", "new"),
     "groups_shown": ("共 {n} 个{by}，{b} 个支部", "{n} groups, {b} branches"),
     "top_note": ("仅列前 {top} 名", "top {top} only"),
@@ -89,8 +96,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "stars_change": ("星级", "Stars"),
     "points_change": ("总分", "Points"),
     "delta_points": ("分差", "Δ points"),
-    "gained": ("晋星", "Gained"),
-    "lost": ("摘星", "Lost"),
+    "gained": ("新获评星", "Stars gained"),
+    "lost": ("未再获评星", "Stars lost"),
     "rule_effect": ("规则影响(星)", "Rule effect (stars)"),
     "performance_effect": ("实绩影响(星)", "Performance effect (stars)"),
     "rule_effect_points": ("规则影响(分)", "Rule effect (points)"),
@@ -136,8 +143,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "veto_undecided": ("否决事项：{name}（数据缺失：{inputs}，按触发处理）", "Veto: {name} (missing data: {inputs}; counts as fired)"),
     "required_failed_line": ("必达指标未得满分：{items}", "Required indicators below full points: {items}"),
     "requires_line": ("须先获评：{items}", "Needs these stars first: {items}"),
-    "cap_line": ("封顶事项：{name}（{inputs}），最多 {max} 星", "Cap: {name} ({inputs}): at most {max} stars"),
-    "capped_note": ("获评 {held} 颗星，因封顶事项只计 {stars} 颗", "{held} stars held, counted as {stars} because of a cap"),
+    "cap_line": ("封顶事项：{name}（{inputs}），限定星级最高为{max}", "Cap: {name} ({inputs}): at most {max}"),
+    "capped_note": ("获评 {held} 颗星，因封顶事项限定星级，只计 {stars} 颗", "{held} stars held, counted as {stars} because of a cap"),
     "missing_line": ("缺失数据：{items}（缺失不得分）", "Missing data: {items} (missing evidence scores 0)"),
     "path_title": ("晋星路径", "Path to the next stars"),
     "star": ("星", "Star"),
@@ -156,11 +163,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "history_title": ("“五星”支部星级走势", "Five-star branches over time"),
     "history_span": ("{first} 至 {last}，共 {n} 期", "{first} to {last}, {n} periods"),
     "history_span_one": ("{first}，共 1 期（无历史可比）", "{first}, one period (no history to compare)"),
-    "history_summary_one": ("共 {branches} 个支部；摘星预警 {risk} 个支部（{stars} 颗星）。", "{branches} branches; {risk} branches at risk of losing a star ({stars} stars)."),
-    "history_summary": ("共 {branches} 个支部；本期较上期晋星 {up} 个、降星 {down} 个；摘星预警 {risk} 个支部（{stars} 颗星）。", "{branches} branches; since the previous period {up} gained and {down} lost stars; {risk} branches at risk of losing a star ({stars} stars)."),
+    "history_summary_one": ("共 {branches} 个支部；降星预警 {risk} 个支部（{stars} 颗星）。", "{branches} branches; {risk} branches at risk of losing a star ({stars} stars)."),
+    "history_summary": ("共 {branches} 个支部；本期较上期晋星 {up} 个、降星 {down} 个；降星预警 {risk} 个支部（{stars} 颗星）。", "{branches} branches; since the previous period {up} gained and {down} lost stars; {risk} branches at risk of losing a star ({stars} stars)."),
     "history_groups": ("{by}走势", "Trend by {by}"),
-    "history_risk": ("摘星预警（余量≤{margin}分、连续两期下降或否决事项趋近）", "At risk of losing a star (within {margin} points, two falls in a row, or a veto trending)"),
-    "history_no_risk": ("无摘星预警。", "No branch is at risk."),
+    "history_risk": ("降星预警（余量≤{margin}分、连续两期下降或否决事项趋近）", "At risk of losing a star (within {margin} points, two falls in a row, or a veto trending)"),
+    "history_no_risk": ("无降星预警。", "No branch is at risk."),
     "history_branches": ("各支部走势", "Branches"),
     "stars_trend": ("星级走势", "Stars trend"),
     "stars_series": ("各期星数", "Stars by period"),
@@ -173,21 +180,21 @@ _LABELS: dict[str, tuple[str, str]] = {
     "cushion": ("余量", "Cushion"),
     "recent_points": ("近三期得分", "Last three periods"),
     "risk_reasons": ("预警原因", "Why"),
-    "risk_dependents": ("连带失去", "Also lost"),
+    "risk_dependents": ("连带影响的星", "Also lost"),
     "r_margin": ("接近达标线", "near the pass mark"),
     "r_falling": ("连续两期下降", "fell twice in a row"),
     "r_veto": ("否决事项趋近：{name}", "veto trending: {name}"),
-    "r_cap": ("封顶事项趋近：{name}", "cap trending: {name}"),
-    "n_gained": ("晋星：{ids}", "gained: {ids}"),
-    "n_lost": ("降星：{ids}", "lost: {ids}"),
+    "r_cap": ("封顶事项（限定星级）趋近：{name}", "cap trending: {name}"),
+    "n_gained": ("新获评：{ids}", "gained: {ids}"),
+    "n_lost": ("未再获评：{ids}", "lost: {ids}"),
     "n_absent": ("本期未参评", "not in the latest period"),
-    "n_risk": ("摘星预警：{ids}", "at risk: {ids}"),
+    "n_risk": ("降星预警：{ids}", "at risk: {ids}"),
     "n_new": ("新参评", "new"),
     "n_blocked": ("保持期未满：{ids}", "tenure not met: {ids}"),
     "n_unchecked": ("保持期未核：{ids}", "tenure unchecked: {ids}"),
     "first_awarded": ("首次获评", "First awarded"),
-    "history_section": ("星级走势与摘星预警", "Trends and stars at risk"),
-    "history_section_intro": ("本节依据 {first} 至 {last} 共 {n} 期评定结果，列出各{by}平均分走势和有摘星风险的支部。", "Based on the {n} periods from {first} to {last}: mean points by {by} and the branches at risk of losing a star."),
+    "history_section": ("星级走势与降星预警", "Trends and stars at risk"),
+    "history_section_intro": ("本节依据 {first} 至 {last} 共 {n} 期评定结果，列出各{by}平均分走势和有降星风险的支部。", "Based on the {n} periods from {first} to {last}: mean points by {by} and the branches at risk of losing a star."),
     "history_chart": ("各{by}平均分走势", "Mean points by {by}"),
     "history_risk_limit": ("仅列出余量最小的前{n}项（共{total}项），完整名单请运行 wuxing history。", "Only the {n} smallest cushions are listed (of {total}); run wuxing history for all."),
     # incentives
@@ -244,6 +251,23 @@ def level_label(stars: int, lang: Lang | str, zh_label: str) -> str:
     if str(lang) == Lang.en:
         return "no star" if stars == 0 else f"{stars} star" + ("s" if stars != 1 else "")
     return zh_label
+
+
+def level_name(stars: int, lang: Lang | str, levels: Mapping[int, str] | None = None) -> str:
+    """A level's name from the criteria's ``levels`` (三星), or the default names; '3 stars' in English."""
+    from ..models.criteria import DEFAULT_LEVELS
+
+    zh = (levels or {}).get(stars) or DEFAULT_LEVELS.get(stars) or f"{stars}星"
+    return level_label(stars, lang, zh)
+
+
+def level_names(top: int, lang: Lang | str, criteria: Sequence[Any] = ()) -> list[str]:
+    """The names of levels 0…``top`` (column headers): each from the first criteria that names it."""
+    names = []
+    for n in range(top + 1):
+        named = next((c.levels[n] for c in criteria if n in c.levels), None)
+        names.append(level_name(n, lang, {n: named} if named else None))
+    return names
 
 
 def star_marks(stars: int, total: int = 5) -> str:

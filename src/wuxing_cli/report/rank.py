@@ -14,7 +14,18 @@ from ..engine.breakdown import branches_in_league, league_with_previous
 from ..engine.rank import MAX_LEVEL, Metric
 from ..models.results import ScoreRun
 from .grid import Doc, Line
-from .labels import Lang, by_label, clause_sep, label, level_cell, num, pct, period_suffix, rank_change_text
+from .labels import (
+    Lang,
+    by_label,
+    clause_sep,
+    label,
+    level_cell,
+    level_names,
+    num,
+    pct,
+    period_suffix,
+    rank_change_text,
+)
 from .score import rejected_markdown, score_document, score_frame, with_rejected
 from .tabular import markdown_table, narrow_table
 
@@ -57,8 +68,8 @@ def rank_branches_frame(report: RankReport) -> pl.DataFrame:
     return score_frame(_branch_run(report))
 
 
-def rank_document(report: RankReport) -> dict[str, Any]:
-    """``rank -f json`` (SPEC §5)."""
+def rank_document(report: RankReport, *, stream: bool = False) -> dict[str, Any]:
+    """``rank -f json`` (SPEC §5); ``stream``: the branches as a :class:`~.json_stream.Streamed` array."""
     groups = []
     for row in report.groups.iter_rows(named=True):
         item: dict[str, Any] = {
@@ -74,7 +85,7 @@ def rank_document(report: RankReport) -> dict[str, Any]:
             item["previous_rank"] = row["previous_rank"]
             item["rank_change"] = row["rank_change"]
         groups.append(item)
-    document = score_document(_branch_run(report))
+    document = score_document(_branch_run(report), stream=stream)
     return {
         "by": report.by,
         "metric": report.metric.value,
@@ -93,11 +104,12 @@ def _group_rows(report: RankReport, lang: Lang, *, compact: bool = False
     """League table rows; ``compact`` puts the count per level in one column (for terminals)."""
     headers = [label("rank", lang), by_label(report.by, lang), label("branches", lang),
                label("mean_points", lang), label("mean_stars", lang), label("share_3plus", lang)]
+    names = level_names(report.levels, lang, report.run.criteria)
     if compact:
-        headers.append(label("levels_compact", lang, n=report.levels))
+        headers.append(label("levels_compact", lang, n=report.levels, first=names[0], second=names[1],
+                             last=names[-1]))
     else:
-        headers += [label("level_0", lang) if n == 0 else label("level_n", lang, n=n)
-                    for n in range(report.levels + 1)]
+        headers += names
     numeric = [True, False, True, True, True, True] + [True] * (1 if compact else report.levels + 1)
     if report.has_previous:
         headers += [label("previous_rank", lang), label("rank_change", lang)]
@@ -171,3 +183,38 @@ def rank_renderable(report: RankReport, lang: Lang) -> Doc:
     return with_rejected(Doc([groups, Line(_rank_note(report, lang)), Line(""), branches]), report.run, lang)
 
 
+
+
+# ---- xlsx: the league table and the branches, as report sheets -----------------------------------
+
+
+def rank_sheets(report: RankReport, lang: Lang) -> list[Any]:
+    """``rank -f xlsx``: the league table (乡镇（街道）排名), the branches of each group (支部排名), both
+    report sheets with a title row, and the rejected rows, if any."""
+    from .score import rejected_sheets, score_sheet_columns, sheet_title
+    from .xlsx import Col, Kind, Sheet
+
+    by_word = by_label(report.by, lang)
+    groups = report.groups
+    columns = [Col(label("rank", lang), Kind.int), Col(by_word), Col(label("branches", lang), Kind.int),
+               Col(label("mean_points", lang), Kind.points), Col(label("mean_stars", lang), Kind.points),
+               Col(label("share_3plus", lang), Kind.percent)]
+    values: list[list[Any]] = [groups[c].to_list() for c in
+                               ("rank", "group", "branches", "mean_points", "mean_stars", "share_3plus")]
+    for n, name in enumerate(level_names(report.levels, lang, report.run.criteria)):
+        columns.append(Col(name, Kind.int))
+        values.append(groups[f"level_{n}"].to_list())
+    if report.has_previous:
+        columns += [Col(label("previous_rank", lang), Kind.int), Col(label("rank_change", lang), Kind.int)]
+        values += [groups["previous_rank"].to_list(),
+                   [label("new_group", lang) if c is None else c for c in groups["rank_change"].to_list()]]
+    league = Sheet(label("rank_groups_sheet", lang, by=by_word), columns, values,
+                   title=sheet_title(label("rank_title", lang, by=by_word), report.run, lang))
+    # the branches: the group first, then the score sheet's columns (the group's column not repeated)
+    bcols, bvalues = score_sheet_columns(report.run, report.branches, lang)
+    keep = [i for i, col in enumerate(bcols) if col.header != by_word]
+    branches = Sheet(label("rank_branches_sheet", lang),
+                     [Col(by_word), *(bcols[i] for i in keep)],
+                     [report.branches[report.by].to_list(), *(bvalues[i] for i in keep)],
+                     title=sheet_title(label("rank_branches_title", lang, by=by_word), report.run, lang))
+    return [league, branches, *rejected_sheets(report.run, lang)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,17 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    """CSV in UTF-8 (no BOM, so every CSV reader sees the SPEC's headers), formula-like cells neutralised.
+#: The UTF-8 byte order mark: Excel and WPS read a CSV that starts with it as UTF-8 (without it, as the
+#: local code page: mojibake on Chinese Windows). Whether a CSV gets one is decided in one place, the
+#: CLI's ``Output.csv_bom`` (files yes, stdout no, ``--no-bom`` no).
+UTF8_BOM = codecs.BOM_UTF8
 
-    Analysts who open results in Excel/WPS should ask for ``-f xlsx``.
-    """
+
+def csv_bytes(frame: pl.DataFrame, *, bom: bool = False) -> bytes:
+    """CSV in UTF-8, formula-like cells neutralised; with ``bom``, preceded by :data:`UTF8_BOM`."""
     buffer = io.BytesIO()
+    if bom:
+        buffer.write(UTF8_BOM)
     neutralise(stringify_lists(frame)).write_csv(buffer, float_precision=None)
     return buffer.getvalue()
 
@@ -50,9 +56,28 @@ def parquet_write(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, statistics=False)
 
 
+#: Excel's rows per sheet (the header row included): a longer sheet cannot be opened, so it is refused.
+XLSX_MAX_ROWS = 1_048_576
+
+
+def check_xlsx_rows(sheets: Mapping[str, pl.DataFrame], output: Path | None = None) -> None:
+    """Refuse (exit 2) a sheet with more data rows than Excel holds, before any of the workbook is built."""
+    from ..errors import Problem, ProblemCode, UsageError
+
+    for sheet_name, frame in sheets.items():
+        if frame.height + 1 > XLSX_MAX_ROWS:
+            raise UsageError([Problem(
+                f"-f xlsx cannot hold {frame.height:,} rows in sheet '{sheet_name}': Excel's limit is "
+                f"{XLSX_MAX_ROWS:,} rows per sheet, the header included ({XLSX_MAX_ROWS - 1:,} rows of data)",
+                file=None if output is None else str(output), code=ProblemCode.XLSX_ROWS,
+                hint="write -f csv or -f parquet instead, or split the data (e.g. by county or --period)")])
+
+
 def xlsx_write(sheets: Mapping[str, pl.DataFrame], path: Path) -> None:
     """Write sheets with xlsxwriter; text cells are always text, never formulas (SPEC §7)."""
     import xlsxwriter
+
+    check_xlsx_rows(sheets)
 
     workbook = xlsxwriter.Workbook(
         str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -99,14 +124,22 @@ def _cell(value: Any) -> str:
 
 def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align: Sequence[str] | None = None) -> str:
     """A GitHub-flavoured Markdown table; ``|`` in cells is escaped."""
+    return "".join(markdown_lines(rows, headers, align))
+
+
+def markdown_lines(rows: Iterable[Sequence[Any]], headers: Sequence[str],
+                   align: Sequence[str] | None = None) -> Iterator[str]:
+    """The lines of :func:`markdown_table` (each ending in a newline) as the rows come: no column is
+    padded to a width, so a table of any length is written a row at a time."""
 
     def esc(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
     align = align or ["---"] * len(headers)
-    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(esc(_cell(v)) for v in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    yield "| " + " | ".join(esc(h) for h in headers) + " |\n"
+    yield "| " + " | ".join(align) + " |\n"
+    for row in rows:
+        yield "| " + " | ".join(esc(_cell(v)) for v in row) + " |\n"
 
 
 def grid_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,

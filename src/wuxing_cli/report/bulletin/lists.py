@@ -8,7 +8,18 @@ from typing import Any
 
 from .context import Ctx
 from .sections import make_section, make_table
-from .text import fmt_pct, fmt_points
+from .text import cn_quotes, fmt_pct, fmt_points
+
+
+def _movement_zh(matched: int, c: dict[str, Any]) -> str:
+    """与上期相比，两期均参评的6个支部中，晋星1个、降星3个，其余2个星级持平。 (only what happened)."""
+    if not matched:
+        return "本期参评支部与上期无重合，不作星级变动比较。"
+    if c["same"] == matched:
+        return f"与上期相比，两期均参评的{matched}个支部星级均未变动。"
+    moved = "、".join(f"{word}{n}个" for word, n in (("晋星", c["up"]), ("降星", c["down"])) if n)
+    rest = f"，其余{c['same']}个星级持平" if c["same"] else ""
+    return f"与上期相比，两期均参评的{matched}个支部中，{moved}{rest}。"
 
 
 def movement_section(ctx: Ctx, mv: dict[str, Any]) -> dict[str, Any]:
@@ -21,8 +32,7 @@ def movement_section(ctx: Ctx, mv: dict[str, Any]) -> dict[str, Any]:
     matched = c["up"] + c["down"] + c["same"]
     by = ctx.by_label()
     if ctx.zh:
-        text = (f"与上期相比，两期均参评的{matched}个支部中，晋星{c['up']}个，降星（摘星）{c['down']}个，"
-                f"星级持平{c['same']}个。")
+        text = _movement_zh(matched, c)
         if c["new"]:
             text += f"本期新增参评支部{c['new']}个。"
         if c["removed"]:
@@ -57,7 +67,7 @@ def movement_section(ctx: Ctx, mv: dict[str, Any]) -> dict[str, Any]:
              ctx.join(s["name"] for s in r["lost"]) or ctx.t("none"), ctx.semi().join(r.get("reasons", []))]
             for r in down]
     headers = [ctx.t("branch"), by, ctx.t("level_old"), ctx.t("level_new"), ctx.t("lost"), ctx.t("reason")]
-    empty_down = "本期无降星（摘星）支部。" if ctx.zh else "No branch lost stars."
+    empty_down = "本期无降星支部。" if ctx.zh else "No branch lost stars."
     subsections.append(make_section(
         "down", ctx.t("h_down"), paragraphs=[] if down else [empty_down],
         tables=[make_table(headers, rows, note=down_note)] if down else []))
@@ -229,7 +239,8 @@ def quality_section(ctx: Ctx, dq: dict[str, Any], vt: dict[str, Any]) -> dict[st
             text += " No value is missing."
     tables = []
     if dq["missing"]:
-        rows = [[m["field"], m["branches"], ctx.join(m["criteria"])] for m in dq["missing"]]
+        rows = [[m["field"], m["branches"], ctx.join(cn_quotes(c) if ctx.zh else c for c in m["criteria"])]
+                for m in dq["missing"]]
         tables.append(make_table([ctx.t("field"), ctx.t("missing_branches"), ctx.t("criteria")], rows,
                                  align=["left", "right", "left"], caption=ctx.t("h_missing")))
     if dq["rejected"]:

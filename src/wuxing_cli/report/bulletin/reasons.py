@@ -49,7 +49,7 @@ def cap_reason(ctx: Ctx, row: Mapping[str, Any]) -> str | None:
     limit = min((c.max_stars for c in fired), default=None)
     names = ctx.join(c.name for c in fired)
     if ctx.zh:
-        return f"封顶（{names}），最高{ctx.level(limit)}"
+        return f"触发封顶事项（{names}），限定星级最高为{ctx.level(limit)}"
     return f"capped ({names}) at {ctx.level(limit)}"
 
 
@@ -60,7 +60,7 @@ def cap_lifted(ctx: Ctx, row: Mapping[str, Any] | None) -> str:
     if criteria is None or not caps:
         return "星级上调" if ctx.zh else "level raised"
     names = ctx.join(c.name for c in criteria.caps if c.id in caps)
-    return f"上期封顶事项（{names}）已消除" if ctx.zh else f"the previous cap ({names}) no longer applies"
+    return f"上期封顶事项（{names}）已消除，不再限定星级" if ctx.zh else f"the previous cap ({names}) no longer applies"
 
 
 def rejected_reason(reason: Any) -> str:

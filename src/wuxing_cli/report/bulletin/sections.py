@@ -55,6 +55,18 @@ def number_sections(sections: list[dict[str, Any]], lang: Lang) -> None:
             sub["heading"] = f"（{cn_number(m)}）{sub['heading']}" if lang == Lang.zh else f"{n}.{m} {sub['heading']}"
 
 
+def up_down_zh(counts: dict[str, Any]) -> str:
+    """晋星支部3个、降星支部2个。 naming only what happened (无晋星、降星支部。 when neither)."""
+    up, down = counts["up"], counts["down"]
+    if up and down:
+        return f"晋星支部{up}个，降星支部{down}个。"
+    if up:
+        return f"晋星支部{up}个，无降星支部。"
+    if down:
+        return f"无晋星支部，降星支部{down}个。"
+    return "无晋星、降星支部。"
+
+
 def overview_section(ctx: Ctx, ov: dict[str, Any], area: str | None, movement: dict[str, Any]) -> dict[str, Any]:
     kind = ctx.branch_kind()
     total = ov["branches"]
@@ -62,24 +74,25 @@ def overview_section(ctx: Ctx, ov: dict[str, Any], area: str | None, movement: d
     paragraphs: list[str] = []
     if ctx.zh:
         parts = [f"{lv['label']}支部{lv['count']}个，占{fmt_pct(lv['pct'])}" for lv in ov["levels"] if lv["count"]]
-        text = f"本期{area or ''}共评定{kind}{total}个。"
+        text = f"本期{area or ''}共评定{kind}{total}个。" if total else f"本期{area or ''}无参评的{kind}。"
         if total:
             text += "其中，" + "；".join(parts) + "。"
-            text += (f"三星及以上支部{three['count']}个，占{fmt_pct(three['pct'])}；"
-                     f"平均得分{fmt_points(ov['mean_points'])}分，平均星数{fmt_points(ov['mean_stars'])}颗。")
+            text += (f"三星及以上支部{three['count']}个，占{fmt_pct(three['pct'])}；" if three["count"] else
+                     "尚无三星及以上支部；")
+            text += f"平均得分{fmt_points(ov['mean_points'])}分，平均星数{fmt_points(ov['mean_stars'])}颗。"
         paragraphs.append(text)
         if ov["previous"] is not None:
             delta = ov["branches_delta"]
             branches_text = "参评支部数量持平" if delta == 0 else (
                 f"参评支部{'增加' if delta > 0 else '减少'}{abs(delta)}个")
             since = f"与上期（{ctx.prev_label}）相比" if ctx.prev_label else "与上期相比"
-            text = (f"{since}，{branches_text}；三星及以上支部"
-                    f"{change_zh(three['count_delta'], '个', up='增加', down='减少', places=0)}，"
+            three_text = "数量持平" if three["count_delta"] == 0 else change_zh(
+                three["count_delta"], "个", up="增加", down="减少", places=0)
+            text = (f"{since}，{branches_text}；三星及以上支部{three_text}，"
                     f"占比{change_zh(three['pct_delta'], '个百分点')}；"
                     f"平均得分{change_zh(ov['mean_points_delta'], '分', places=2)}。")
             if movement["available"]:
-                counts = movement["counts"]
-                text += f"晋星支部{counts['up']}个，降星（摘星）支部{counts['down']}个。"
+                text += up_down_zh(movement["counts"])
             paragraphs.append(text)
     else:
         where = f" in {area}" if area else ""

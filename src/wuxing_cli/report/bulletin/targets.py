@@ -23,18 +23,34 @@ def _cum_label(ctx: Ctx, level: int) -> str:
     return f"{ctx.level(level)}及以上" if ctx.zh else f"{ctx.level(level)} or more"
 
 
+def _plan_zh(ctx: Ctx, total: dict[str, Any]) -> str:
+    """计划创建四星及以上支部3个、三星及以上支部10个，本期已分别达到2个、12个。 (levels planned at 0 left out)."""
+    rows = [r for r in total["levels"] if r["planned"]]
+    if not rows:
+        return "未设定创建数量目标。"
+    plan = "、".join(f"{_cum_label(ctx, r['level'])}支部{r['planned']}个" for r in rows)
+    if len(rows) == 1:
+        return f"计划创建{plan}，本期已达到{rows[0]['achieved']}个。"
+    have = "、".join(f"{r['achieved']}个" for r in rows)
+    return f"计划创建{plan}，本期已分别达到{have}。"
+
+
 def targets_section(ctx: Ctx, tg: dict[str, Any]) -> dict[str, Any]:
     total = tg["total"]
     year = f"{tg['year']}年度" if tg["year"] and ctx.zh else (f"{tg['year']} " if tg["year"] else "")
     by = ctx.by_label()
     if ctx.zh:
-        plan = "、".join(f"{_cum_label(ctx, r['level'])}支部{r['planned']}个" for r in total["levels"])
-        have = "、".join(f"{r['achieved']}个" for r in total["levels"])
-        text = f"对照{year}创建规划，计划创建{plan}，本期已分别达到{have}。"
-        behind = [g for g in tg["groups"] if not g["on_track"]]
+        text = f"对照{year}创建规划，{_plan_zh(ctx, total)}"
+        groups = tg["groups"]
+        behind = [g for g in groups if not g["on_track"]]
         detail = "；".join(f"{g['group']}（{_gap_text(ctx, g)}）" for g in behind)
-        if not behind:
-            text += f"{tg['on_track']}个{by}均已完成规划目标。"
+        if not groups:  # a plan for the whole area only
+            text += "规划目标已全部完成。" if total["on_track"] else f"尚未完成规划目标（{_gap_text(ctx, total)}）。"
+        elif len(groups) == 1:
+            text += (f"{groups[0]['group']}已完成规划目标。" if not behind else
+                     f"{groups[0]['group']}尚未完成规划目标（{_gap_text(ctx, groups[0])}）。")
+        elif not behind:
+            text += f"{len(groups)}个{by}均已完成规划目标。"
         elif tg["on_track"] == 0:
             text += f"各{by}均未完成规划目标，差距分别为：{detail}。"
         else:

@@ -31,7 +31,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "h_league": ("{by}排名", "{by} league table"),
     "h_movement": ("星级变动情况", "Changes in star level"),
     "h_up": ("晋星支部", "Branches that gained stars"),
-    "h_down": ("降星（摘星）支部", "Branches that lost stars"),
+    "h_down": ("降星支部", "Branches that lost stars"),
     "h_swap": ("星级未变、星目调整的支部", "Same level, different stars"),
     "h_vetoes": ("一票否决及封顶事项", "Veto events and caps"),
     "h_weak": ("共性短板指标", "Common weaknesses"),
@@ -49,7 +49,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "prev_share": ("上期占比", "Previous share"),
     "delta_count": ("数量增减", "Change"),
     "delta_share": ("占比变化（百分点）", "Change (pp)"),
-    "three_plus": ("其中：三星及以上", "of which 3 stars or more"),
+    "three_plus": ("其中：三星及以上", "of which three stars or more"),
     "owner": ("牵头单位", "Lead unit"),
     "assessed": ("参评支部", "Branches"),
     "rate": ("获评率", "Award rate"),
@@ -61,12 +61,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "branch": ("支部", "Branch"),
     "level_old": ("上期星级", "Previous level"),
     "level_new": ("本期星级", "Current level"),
-    "gained": ("新获星", "Stars gained"),
-    "lost": ("失去的星", "Stars lost"),
     "reason": ("原因", "Reason"),
     "veto": ("否决事项", "Veto"),
     "cap": ("封顶事项", "Cap"),
-    "max_stars": ("最高星级", "At most"),
+    "max_stars": ("限定最高星级", "At most"),
     "note": ("备注", "Note"),
     "by_missing": ("因数据缺失按触发处理，请核实", "fired because input is missing; please check"),
     "row_no": ("序号", "No."),
@@ -93,6 +91,15 @@ PHRASES: dict[str, tuple[str, str]] = {
 # group columns named by the shared catalogue, and the one the bulletin names its own way
 _SHARED_BY = ("township", "county", "period")
 _OWN_BY = {"branch_type": ("支部类型", "Branch type")}
+
+
+def cn_quotes(text: str) -> str:
+    """Straight double quotes as Chinese ones, in pairs: 河南省农村"五星"支部 → 河南省农村“五星”支部
+    (an unpaired quote is left as written)."""
+    if text.count('"') % 2:
+        return text
+    parts = text.split('"')
+    return "".join(p + ("“" if i % 2 == 0 else "”") if i < len(parts) - 1 else p for i, p in enumerate(parts))
 
 
 def phrase(key: str, lang: Lang, **params: object) -> str:

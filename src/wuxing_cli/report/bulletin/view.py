@@ -28,10 +28,13 @@ from .lists import (
 )
 from .sections import league_section, number_sections, overview_section, stars_section
 from .targets import targets_section
-from .text import date_label, period_label
+from .text import cn_quotes, date_label, period_label
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ...io.targets import Targets
+    from ...models.criteria import Criteria
     from ...models.results import ScoreRun
 
 VIEW_SCHEMA = 1
@@ -40,6 +43,20 @@ WEAK_OVERALL = 10           # indicators in the "lost most points" table
 WEAK_PER_STAR = 3           # indicators per star
 PROBLEMS_PER_GROUP = 5      # indicators per group in the problem list
 NAMES_PER_PROBLEM = 5       # branch names shown per problem line
+
+
+def criteria_basis_zh(criteria: Sequence[Criteria]) -> str:
+    """The bulletin's basis: 根据中共××县委组织部印发的《…》（文号） when the criteria name an issuer,
+    otherwise 按照《…》 (a shipped or local standard is never presented as issued by anyone)."""
+    def cited(c: Criteria) -> str:
+        return f"《{cn_quotes(c.name)}》" + (f"（{c.source}）" if c.source else "")
+
+    issuers = list(dict.fromkeys(c.issuer for c in criteria if c.issuer))
+    parts = [f"{issuer}印发的" + "".join(cited(c) for c in criteria if c.issuer == issuer) for issuer in issuers]
+    plain = "".join(cited(c) for c in criteria if not c.issuer)
+    if not parts:
+        return f"按照{plain}" if plain else "按照评分标准"
+    return "根据" + "、".join(parts) + (f"，按照{plain}" if plain else "")
 
 
 def build_bulletin(
@@ -58,7 +75,7 @@ def build_bulletin(
 ) -> dict[str, Any]:
     """The bulletin as a plain, JSON-serialisable dict (see the module docstring).
 
-    ``history`` (a :class:`report.history_out.HistoryReport`) adds the trends and 摘星预警 section.
+    ``history`` (a :class:`report.history_out.HistoryReport`) adds the trends and 降星预警 section.
     """
     language = Lang(str(lang))
     limits = Limits(LIST_LIMIT, WEAK_OVERALL, WEAK_PER_STAR, PROBLEMS_PER_GROUP, NAMES_PER_PROBLEM)
@@ -117,15 +134,13 @@ def build_bulletin(
     number_sections(sections, language)
 
     kind = ctx.branch_kind()
-    criteria_names = [c.name for c in run.criteria]
     intro: list[str] = []
     salutation = None
     if language == Lang.zh:
         if by == "township":
             salutation = "各乡镇（街道）党（工）委，各有关单位："
-        basis = "、".join(f"《{name}》" for name in criteria_names)
         when = p_label or "本期"
-        intro.append(f"为及时掌握“五星”支部创建工作进展，根据{basis}，对{area or ''}{when}{kind}"
+        intro.append(f"为及时掌握“五星”支部创建工作进展，{criteria_basis_zh(run.criteria)}，对{area or ''}{when}{kind}"
                      f"创建情况进行了评定。现将有关情况通报如下。")
         closing = [
             "请各乡镇（街道）党（工）委对照本通报，认真查找差距，对排名靠后、星级下降的村（社区）逐一分析原因、"
@@ -134,7 +149,7 @@ def build_bulletin(
             "请各单位对照本通报，认真查找差距，逐一分析原因、制定措施；各牵头单位要加强业务指导，推动问题清单逐项整改销号。"
         ]
     else:
-        basis = "; ".join(criteria_names)
+        basis = "; ".join(c.name + (f" (issued by {c.issuer})" if c.issuer else "") for c in run.criteria)
         when = f" for {p_label}" if p_label else ""
         where = f" in {area}" if area else ""
         intro.append(f"This bulletin reports the five-star assessment of {kind}{where}{when}, scored against "
@@ -158,7 +173,8 @@ def build_bulletin(
             "by": by,
             "by_label": ctx.by_label(),
             "near": near,
-            "criteria": [{"id": c.id, "name": c.name, "version": c.version} for c in run.criteria],
+            "criteria": [{"id": c.id, "name": c.name, "version": c.version, "issuer": c.issuer, "source": c.source}
+                         for c in run.criteria],
             "has_previous": previous is not None,
             "has_targets": plan is not None,
             "html_lang": "zh-CN" if language == Lang.zh else "en",

@@ -158,7 +158,7 @@ def rank(
     elif fmt is RankFormat.json:
         out.chunks(json_chunks(rank_report.rank_document(report, stream=True)))
     elif fmt is RankFormat.md:
-        out.text(rank_report.rank_markdown(report, language))
+        out.chunks(rank_report.rank_markdown_chunks(report, language))
     elif fmt is RankFormat.xlsx:
         sheets = rank_report.rank_sheets(report, language)
         check_rows(sheets, out.path)
@@ -311,7 +311,7 @@ def diff(
     elif fmt is DiffFormat.json:
         out.chunks(json_chunks(diff_report.diff_document(report, stream=True)))
     elif fmt is DiffFormat.md:
-        out.text(diff_report.diff_markdown(report, language))
+        out.chunks(diff_report.diff_markdown_chunks(report, language))
     else:
         assert_never(fmt)
 

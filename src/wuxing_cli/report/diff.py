@@ -6,7 +6,7 @@ only formats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,8 +18,8 @@ from ..engine.rank import MAX_LEVEL, Metric
 from ..models.results import ScoreRun
 from .grid import Doc, Grid, Line
 from .labels import Lang, by_label, label, level_names, list_sep, num, pct, rank_change_text, signed
-from .score import star_ids, star_names
-from .tabular import markdown_table, narrow_table
+from .score import JSON_SLICE_ROWS, star_ids, star_names
+from .tabular import ending_in_one_newline, markdown_lines, narrow_table
 
 DiffMode = Literal["periods", "sources", "criteria"]
 
@@ -231,7 +231,9 @@ def _transition_rows(report: DiffReport, lang: Lang) -> tuple[list[str], list[li
     return headers, rows
 
 
-def _diff_branch_rows(report: DiffReport, lang: Lang) -> tuple[list[str], list[list[Any]], list[bool], int]:
+def _diff_branch_rows(report: DiffReport, lang: Lang
+                      ) -> tuple[list[str], Iterator[list[Any]], list[bool], int, int]:
+    """The changed branches (all with ``show_all``), made as they are read; the count hidden and shown."""
     names = _star_names([report.old, report.new])
     headers = [label("branch_id", lang), label("branch_name", lang), label("township", lang), label("status", lang),
                label("stars_change", lang), label("points_change", lang), label("delta_points", lang),
@@ -244,31 +246,45 @@ def _diff_branch_rows(report: DiffReport, lang: Lang) -> tuple[list[str], list[l
         if report.performance:
             headers.append(label("performance_effect", lang))
             numeric.append(True)
-    rows = []
-    hidden = 0
     order = {"up": 0, "down": 1, "new": 2, "removed": 3, "same": 4}
-    listed = sorted(report.cmp.iter_rows(named=True), key=lambda r: (order[r["status"]], r["branch_id"]))
-    for row in listed:
-        moved = bool(row["township_old"] and row["township"] and row["township_old"] != row["township"])
-        changed = row["status"] != "same" or moved or (criteria and (row["delta_points"] or 0) != 0)
-        if not report.show_all and not changed:
-            hidden += 1
-            continue
-        town = f"{row['township_old']}→{row['township']}" if moved else row["township"] or ""
 
-        def arrow(a: Any, b: Any) -> str:
-            return f"{'—' if a is None else num(a)}→{'—' if b is None else num(b)}"
+    def named(column: str) -> pl.Expr:
+        return pl.col(column).is_not_null() & (pl.col(column) != "")
 
-        cells: list[Any] = [row["branch_id"], row["branch_name"], town, label(f"status_{row['status']}", lang),
-                            arrow(row["stars_old"], row["stars_new"]), arrow(row["points_old"], row["points_new"]),
-                            signed(row["delta_points"]), _stars_names(row["gained"], names, lang),
-                            _stars_names(row["lost"], names, lang)]
-        if criteria:
-            cells += [signed(row["delta_stars_rule"]), signed(row["delta_points_rule"])]
-            if report.performance:
-                cells.append(signed(row["delta_stars_performance"]))
-        rows.append(cells)
-    return headers, rows, numeric, hidden
+    moved = named("township_old") & named("township") & (pl.col("township_old") != pl.col("township"))
+    changed = (pl.col("status") != "same") | moved
+    if criteria:
+        changed = changed | (pl.col("delta_points").fill_null(0) != 0)
+    # sorted by status, then id (the same order as Python's sort of the ids: code points), in the frame
+    listed = (report.cmp.with_columns(changed.fill_null(False).alias("_changed"),
+                                      pl.col("status").replace_strict(order, return_dtype=pl.Int8).alias("_order"))
+              .sort(["_order", "branch_id"], maintain_order=True))
+    hidden = 0
+    if not report.show_all:
+        hidden = listed.height - int(listed["_changed"].sum())
+        listed = listed.filter(pl.col("_changed"))
+
+    def arrow(a: Any, b: Any) -> str:
+        return f"{'—' if a is None else num(a)}→{'—' if b is None else num(b)}"
+
+    def rows() -> Iterator[list[Any]]:
+        for offset in range(0, listed.height, JSON_SLICE_ROWS):
+            for row in listed.slice(offset, JSON_SLICE_ROWS).iter_rows(named=True):
+                moved = bool(row["township_old"] and row["township"] and row["township_old"] != row["township"])
+                town = f"{row['township_old']}→{row['township']}" if moved else row["township"] or ""
+                cells: list[Any] = [row["branch_id"], row["branch_name"], town,
+                                    label(f"status_{row['status']}", lang),
+                                    arrow(row["stars_old"], row["stars_new"]),
+                                    arrow(row["points_old"], row["points_new"]),
+                                    signed(row["delta_points"]), _stars_names(row["gained"], names, lang),
+                                    _stars_names(row["lost"], names, lang)]
+                if criteria:
+                    cells += [signed(row["delta_stars_rule"]), signed(row["delta_points_rule"])]
+                    if report.performance:
+                        cells.append(signed(row["delta_stars_performance"]))
+                yield cells
+
+    return headers, rows(), numeric, hidden, listed.height
 
 
 def _diff_group_rows(report: DiffReport, lang: Lang) -> tuple[list[str], list[list[Any]], list[bool]]:
@@ -331,10 +347,13 @@ def _over_text(report: DiffReport, lang: Lang) -> str:
                  mean=signed(s["mean_over_points"] or 0), a=report.label_old, b=report.label_new)
 
 
-def _sections(report: DiffReport, lang: Lang) -> list[tuple[str, str | None, tuple[list[str], list[list[Any]],
-                                                                                    list[bool]] | None]]:
-    """(title, note, table) sections shared by the Markdown and terminal renderers."""
-    sections: list[tuple[str, str | None, tuple[list[str], list[list[Any]], list[bool]] | None]] = []
+Section = tuple[str, str | None, tuple[list[str], Iterable[list[Any]], list[bool]] | None]
+
+
+def _sections(report: DiffReport, lang: Lang) -> list[Section]:
+    """(title, note, table) sections shared by the Markdown and terminal renderers; the rows of the
+    branches' table are made as they are read (once)."""
+    sections: list[Section] = []
     if report.mode == "sources":
         sections.append(("", _over_text(report, lang), None))
         by_word = by_label(report.by or "township", lang)
@@ -354,23 +373,33 @@ def _sections(report: DiffReport, lang: Lang) -> list[tuple[str, str | None, tup
                          _diff_group_rows(report, lang)))
     if report.mode == "sources":  # the overstatement tables above are the per-branch view
         return sections
-    headers, rows, numeric, hidden = _diff_branch_rows(report, lang)
+    headers, branch_rows, numeric, hidden, shown = _diff_branch_rows(report, lang)
     note = label("unchanged_note", lang, n=hidden) if hidden else None
-    sections.append((label("changes_title", lang), note, (headers, rows, numeric) if rows else None))
+    sections.append((label("changes_title", lang), note, (headers, branch_rows, numeric) if shown else None))
     return sections
 
 
 def diff_markdown(report: DiffReport, lang: Lang) -> str:
-    out = [f"# {_title(report, lang)}", ""]
+    """``diff -f md`` as one string (the pieces of :func:`diff_markdown_chunks` joined)."""
+    return "".join(diff_markdown_chunks(report, lang))
+
+
+def diff_markdown_chunks(report: DiffReport, lang: Lang) -> Iterator[str]:
+    """``diff -f md`` piece by piece: the branches' table a row at a time."""
+    return ending_in_one_newline(_diff_markdown_pieces(report, lang))
+
+
+def _diff_markdown_pieces(report: DiffReport, lang: Lang) -> Iterator[str]:
+    yield f"# {_title(report, lang)}\n\n"
     for title, note, table in _sections(report, lang):
         if title:
-            out += [f"## {title}", ""]
+            yield f"## {title}\n\n"
         if table is not None:
             headers, rows, numeric = table
-            out.append(markdown_table(rows, headers, ["---:" if n else "---" for n in numeric]))
+            yield from markdown_lines(rows, headers, ["---:" if n else "---" for n in numeric])
+            yield "\n"
         if note:
-            out += [note, ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+            yield note + "\n\n"
 
 
 _KEEP_HEADERS = {lang: {label(k, lang) for k in ("branch_id", "stars_change", "points_change")} for lang in Lang}
@@ -382,7 +411,7 @@ def diff_renderable(report: DiffReport, lang: Lang) -> Doc:
         if table is not None:
             headers, rows, numeric = table
             keep = [n for n, h in enumerate(headers) if h in _KEEP_HEADERS[lang]]
-            parts.append(narrow_table(rows, headers, title=title or None, numeric=numeric, keep=keep))
+            parts.append(narrow_table(list(rows), headers, title=title or None, numeric=numeric, keep=keep))
         elif title:
             parts.append(Line(title, bold=True))
         if note:

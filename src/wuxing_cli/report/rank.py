@@ -5,6 +5,8 @@ Markdown and terminal tables. Pure: the engine ranked and aggregated; this modul
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,7 @@ from .labels import (
     rank_change_text,
 )
 from .score import rejected_markdown, score_document, score_frame, with_rejected
-from .tabular import markdown_table, narrow_table
+from .tabular import ending_in_one_newline, markdown_lines, markdown_table, narrow_table
 
 
 @dataclass(frozen=True)
@@ -126,15 +128,19 @@ def _group_rows(report: RankReport, lang: Lang, *, compact: bool = False
     return headers, rows, numeric
 
 
-def _branch_rows(report: RankReport, lang: Lang) -> tuple[list[str], list[list[Any]], list[bool]]:
+def _branch_rows(report: RankReport, lang: Lang) -> tuple[list[str], Iterator[list[Any]], list[bool]]:
+    """The branches' headers, rows (made as they are read) and numeric flags."""
     headers = [by_label(report.by, lang), label("group_rank", lang), label("branch_id", lang),
                label("branch_name", lang), label("level", lang), label("total_points", lang), label("rank", lang)]
     numeric = [False, True, False, False, False, True, True]
-    rows = []
-    for row in report.branches.iter_rows(named=True):
-        rows.append([row[report.by] or "—", row["group_rank"], row["branch_id"], row["branch_name"],
-                     level_cell(row["stars"], row["level"], lang), num(row["total_points"]), row["rank"]])
-    return headers, rows, numeric
+
+    def rows() -> Iterator[list[Any]]:
+        columns = [report.by, "group_rank", "branch_id", "branch_name", "stars", "level", "total_points", "rank"]
+        for group, group_rank, branch_id, name, stars, level, points, rank in (
+                report.branches.select(columns).iter_rows()):
+            yield [group or "—", group_rank, branch_id, name, level_cell(stars, level, lang), num(points), rank]
+
+    return headers, rows(), numeric
 
 
 def _rank_note(report: RankReport, lang: Lang) -> str:
@@ -148,29 +154,29 @@ def _rank_note(report: RankReport, lang: Lang) -> str:
 
 
 def rank_markdown(report: RankReport, lang: Lang) -> str:
+    """``rank -f md`` as one string (the pieces of :func:`rank_markdown_chunks` joined)."""
+    return "".join(rank_markdown_chunks(report, lang))
+
+
+def rank_markdown_chunks(report: RankReport, lang: Lang) -> Iterator[str]:
+    """``rank -f md`` piece by piece: the league table, then each group's branches a row at a time."""
+    yield from ending_in_one_newline(_rank_markdown_pieces(report, lang))
+    yield rejected_markdown(report.run, lang)
+
+
+def _rank_markdown_pieces(report: RankReport, lang: Lang) -> Iterator[str]:
     by_word = by_label(report.by, lang)
     headers, rows, numeric = _group_rows(report, lang)
-    out = [f"# {label('rank_title', lang, by=by_word)}{period_suffix(report.run.period, lang)}", "",
-           _rank_note(report, lang), "",
-           markdown_table(rows, headers, ["---:" if n else "---" for n in numeric])]
-    out += [f"## {label('rank_branches_title', lang, by=by_word)}", ""]
+    yield f"# {label('rank_title', lang, by=by_word)}{period_suffix(report.run.period, lang)}\n\n"
+    yield _rank_note(report, lang) + "\n\n"
+    yield markdown_table(rows, headers, ["---:" if n else "---" for n in numeric]) + "\n"
+    yield f"## {label('rank_branches_title', lang, by=by_word)}\n\n"
     bheaders, brows, bnumeric = _branch_rows(report, lang)
-    current: Any = object()
-    chunk: list[list[Any]] = []
-
-    def flush() -> None:
-        if chunk:
-            out.append(f"### {current or '—'}\n")
-            out.append(markdown_table([r[1:] for r in chunk], bheaders[1:],
-                                      ["---:" if n else "---" for n in bnumeric[1:]]))
-
-    for row in brows:
-        if row[0] != current:
-            flush()
-            current, chunk = row[0], []
-        chunk.append(row)
-    flush()
-    return "\n".join(out).rstrip("\n") + "\n" + rejected_markdown(report.run, lang)
+    align = ["---:" if n else "---" for n in bnumeric[1:]]
+    for group, chunk in itertools.groupby(brows, key=lambda row: row[0]):
+        yield f"### {group or '—'}\n\n"
+        yield from markdown_lines((r[1:] for r in chunk), bheaders[1:], align)
+        yield "\n"
 
 
 def rank_renderable(report: RankReport, lang: Lang) -> Doc:
@@ -179,7 +185,7 @@ def rank_renderable(report: RankReport, lang: Lang) -> Doc:
     title = label("rank_title", lang, by=by_word) + (f" {report.run.period}" if report.run.period else "")
     groups = narrow_table(rows, headers, title=title, numeric=numeric)
     bheaders, brows, bnumeric = _branch_rows(report, lang)
-    branches = narrow_table(brows, bheaders, title=label("rank_branches_title", lang, by=by_word), numeric=bnumeric)
+    branches = narrow_table(list(brows), bheaders, title=label("rank_branches_title", lang, by=by_word), numeric=bnumeric)
     return with_rejected(Doc([groups, Line(_rank_note(report, lang)), Line(""), branches]), report.run, lang)
 
 

@@ -142,6 +142,21 @@ def markdown_lines(rows: Iterable[Sequence[Any]], headers: Sequence[str],
         yield "| " + " | ".join(esc(_cell(v)) for v in row) + " |\n"
 
 
+def ending_in_one_newline(chunks: Iterable[str]) -> Iterator[str]:
+    """``"".join(chunks).rstrip("\n") + "\n"`` piece by piece: the line breaks at the very end of a
+    piece are held back until a piece with more text follows, so a long document is written as it
+    is produced, with the same bytes as the joined string."""
+    pending = ""  # line breaks not written yet: dropped if nothing but line breaks follows
+    for chunk in chunks:
+        body = chunk.rstrip("\n")
+        if body:
+            yield pending + body
+            pending = chunk[len(body):]
+        else:
+            pending += chunk
+    yield "\n"
+
+
 def grid_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, title: str | None = None,
                numeric: Sequence[bool] | None = None, caption: str | None = None) -> Grid:
     """A terminal table; numeric columns are right-aligned and never squeezed; only the last column wraps."""

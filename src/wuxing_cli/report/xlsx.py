@@ -134,8 +134,13 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], lang: Lang | str) -> Non
 
     lang = Lang(str(lang))
     check_rows(sheets)
+    # constant_memory: each row goes to a temporary file as soon as the next row begins, so a sheet of
+    # 200,000 branches is never held as a table of cells (rows are written strictly in order below;
+    # strings are then stored inline rather than in the shared-strings table — same cells, same bytes
+    # for the same inputs)
     book = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    "constant_memory": True}
     )
     book.set_properties({"author": "wuxing", "created": CREATED})
     formats: dict[tuple[str, bool], Any] = {}
@@ -163,19 +168,24 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], lang: Lang | str) -> Non
         ws = book.add_worksheet(sheet_name(sheet.name))
         head = sheet.header_row
         last_col = max(len(sheet.columns) - 1, 0)
+        for c, col in enumerate(sheet.columns):
+            ws.set_column(c, c, _width(col, sheet.values[c], lang))
         if sheet.title:
+            ws.set_row(0, 24)
             if last_col > 0:
                 ws.merge_range(0, 0, 0, last_col, sheet.title, fmt("title"))
             else:
                 ws.write_string(0, 0, sheet.title, fmt("title"))
-            ws.set_row(0, 24)
         for c, col in enumerate(sheet.columns):
-            values = sheet.values[c]
             ws.write_string(head, c, col.header, fmt("header"))
-            ws.set_column(c, c, _width(col, values, lang))
-            last = len(values) - 1 if sheet.total_row else -1
-            for r, value in enumerate(values):
-                _write_cell(ws, head + 1 + r, c, value, col.kind, lang, fmt(col.kind, r == last))
+        # row by row (constant_memory): every cell of a row before the next row
+        kinds = [col.kind for col in sheet.columns]
+        plain = [fmt(kind) for kind in kinds]
+        last = sheet.height - 1 if sheet.total_row else -1
+        for r, cells in enumerate(zip(*sheet.values, strict=True)):
+            formats_of_row = [fmt(kind, True) for kind in kinds] if r == last else plain
+            for c, value in enumerate(cells):
+                _write_cell(ws, head + 1 + r, c, value, kinds[c], lang, formats_of_row[c])
         ws.freeze_panes(head + 1, 0)
         if sheet.columns:
             ws.autofilter(head, 0, head + max(sheet.height - (1 if sheet.total_row else 0), 1), last_col)

@@ -16,7 +16,8 @@ import pytest
 from tests.support import SRC
 from wuxing_cli.errors import UsageError
 from wuxing_cli.io.writers import atomic_path, check_output_path, neutralise, write_bytes, write_with
-from wuxing_cli.report.tabular import csv_bytes, xlsx_write
+from wuxing_cli.report.tabular import csv_bytes
+from wuxing_cli.report.xlsx import Col, Kind, Sheet, write_workbook
 
 
 def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -59,16 +60,17 @@ def test_neutralise_formula_cells_only_in_text_columns() -> None:
 def test_xlsx_writes_formula_like_text_as_text(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     path = tmp_path / "x.xlsx"
-    xlsx_write({"score": pl.DataFrame({"branch_name": ["=HYPERLINK(\"http://evil\",\"点我\")"], "n": [1]})}, path)
+    write_workbook(path, [Sheet("score", [Col("branch_name"), Col("n", Kind.int)],
+                                [["=HYPERLINK(\"http://evil\",\"点我\")"], [1]])], "zh")
     cell = openpyxl.load_workbook(path)["score"]["A2"]
     assert cell.data_type == "s"
     assert cell.value == "=HYPERLINK(\"http://evil\",\"点我\")"
 
 
 def test_xlsx_is_deterministic(tmp_path: Path) -> None:
-    frame = pl.DataFrame({"a": ["x", "y"], "b": [1.5, 2.0]})
-    xlsx_write({"s": frame}, tmp_path / "1.xlsx")
-    xlsx_write({"s": frame}, tmp_path / "2.xlsx")
+    sheets = [Sheet("s", [Col("a"), Col("b", Kind.points)], [["x", "y"], [1.5, 2.0]])]
+    write_workbook(tmp_path / "1.xlsx", sheets, "zh")
+    write_workbook(tmp_path / "2.xlsx", sheets, "zh")
     assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
 
 

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 
 from tests.support import EXAMPLES, ROOT, invoke
 from wuxing_cli.errors import ProblemCode, UsageError
 from wuxing_cli.io.writers import write_chunks
-from wuxing_cli.report import json_stream, rank, score, tabular
+from wuxing_cli.report import json_stream, rank, score, tabular, xlsx
 from wuxing_cli.report.json_stream import Slot, Streamed, Template, json_chunks, materialise, pretty
-from wuxing_cli.report.tabular import XLSX_MAX_ROWS, check_xlsx_rows, json_text
+from wuxing_cli.report.tabular import json_text
+from wuxing_cli.report.xlsx import XLSX_MAX_ROWS, Col, Sheet, check_rows
 
 Q3, Q4 = EXAMPLES / "county-2024-Q3.csv", EXAMPLES / "county-2024-Q4.csv"
 
@@ -212,9 +212,9 @@ def test_write_chunks_replaces_the_file_only_when_every_piece_was_written(tmp_pa
 
 
 def test_xlsx_row_limit_is_excels() -> None:
-    check_xlsx_rows({"score": pl.DataFrame({"a": pl.zeros(XLSX_MAX_ROWS - 1, eager=True)})})
+    check_rows([Sheet("score", [Col("a")], [[0] * (XLSX_MAX_ROWS - 1)])])
     with pytest.raises(UsageError) as caught:
-        check_xlsx_rows({"score": pl.DataFrame({"a": pl.zeros(XLSX_MAX_ROWS, eager=True)})})
+        check_rows([Sheet("score", [Col("a")], [[0] * XLSX_MAX_ROWS])])
     problem = caught.value.problems[0]
     assert problem.code is ProblemCode.XLSX_ROWS
     assert problem.format() == (
@@ -226,7 +226,7 @@ def test_xlsx_row_limit_is_excels() -> None:
 @pytest.mark.parametrize("command", [["score", str(Q4)], ["rank", str(Q4), "--by", "township"]])
 def test_xlsx_above_the_limit_is_refused_before_writing(command: list[str], tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tabular, "XLSX_MAX_ROWS", 100)  # the example county has 320 branches
+    monkeypatch.setattr(xlsx, "XLSX_MAX_ROWS", 100)  # the example county has 320 branches
     out = tmp_path / "result.xlsx"
     result = invoke([*command, "-f", "xlsx", "-q", "-o", out])
     assert result.exit_code == 2

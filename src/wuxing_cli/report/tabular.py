@@ -5,8 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
-import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,62 +53,6 @@ def stringify_lists(frame: pl.DataFrame) -> pl.DataFrame:
 
 def parquet_write(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, statistics=False)
-
-
-#: Excel's rows per sheet (the header row included): a longer sheet cannot be opened, so it is refused.
-XLSX_MAX_ROWS = 1_048_576
-
-
-def check_xlsx_rows(sheets: Mapping[str, pl.DataFrame], output: Path | None = None) -> None:
-    """Refuse (exit 2) a sheet with more data rows than Excel holds, before any of the workbook is built."""
-    from ..errors import Problem, ProblemCode, UsageError
-
-    for sheet_name, frame in sheets.items():
-        if frame.height + 1 > XLSX_MAX_ROWS:
-            raise UsageError([Problem(
-                f"-f xlsx cannot hold {frame.height:,} rows in sheet '{sheet_name}': Excel's limit is "
-                f"{XLSX_MAX_ROWS:,} rows per sheet, the header included ({XLSX_MAX_ROWS - 1:,} rows of data)",
-                file=None if output is None else str(output), code=ProblemCode.XLSX_ROWS,
-                hint="write -f csv or -f parquet instead, or split the data (e.g. by county or --period)")])
-
-
-def xlsx_write(sheets: Mapping[str, pl.DataFrame], path: Path) -> None:
-    """Write sheets with xlsxwriter; text cells are always text, never formulas (SPEC §7)."""
-    import xlsxwriter
-
-    check_xlsx_rows(sheets)
-
-    workbook = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
-    # A fixed creation date keeps the file byte-identical between runs.
-    import datetime as _dt
-
-    workbook.set_properties({"created": _dt.datetime(2000, 1, 1)})
-    bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
-    for sheet_name, frame in sheets.items():
-        sheet = workbook.add_worksheet(sheet_name[:31])
-        frame = stringify_lists(frame)
-        for col, name in enumerate(frame.columns):
-            sheet.write_string(0, col, name, bold)
-            width = max([len(name) * 2] + [len(str(v)) * 2 for v in frame[name].head(200).to_list()])
-            sheet.set_column(col, col, min(max(width, 6), 40))
-        for col, name in enumerate(frame.columns):
-            for row, value in enumerate(frame[name].to_list(), start=1):
-                if value is None:
-                    continue
-                if isinstance(value, bool):
-                    sheet.write_boolean(row, col, value)
-                elif isinstance(value, int | float):
-                    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-                        continue
-                    sheet.write_number(row, col, value)
-                else:
-                    sheet.write_string(row, col, str(value))
-        sheet.freeze_panes(1, 0)
-        if frame.width:
-            sheet.autofilter(0, 0, max(frame.height, 1), frame.width - 1)
-    workbook.close()
 
 
 def _cell(value: Any) -> str:

@@ -35,6 +35,8 @@ from .labels import Lang, label
 CREATED = _dt.datetime(2000, 1, 1)
 FONT = {"font_name": "等线", "font_size": 11, "valign": "vcenter"}
 MAX_WIDTH = 40
+#: Excel's rows per sheet (title and header rows included): a longer sheet cannot be opened, so it is refused.
+XLSX_MAX_ROWS = 1_048_576
 WIDTH_SAMPLE = 2_000  # rows looked at to size a column
 
 
@@ -93,9 +95,8 @@ def sheet_name(text: str) -> str:
 def check_rows(sheets: Sequence[Sheet], output: Path | None = None) -> None:
     """Refuse (exit 2) a sheet with more rows than Excel holds, before any of the workbook is built."""
     from ..errors import Problem, ProblemCode, UsageError
-    from . import tabular
 
-    limit = tabular.XLSX_MAX_ROWS  # the one constant (read here, so that a test may lower it)
+    limit = XLSX_MAX_ROWS
     for sheet in sheets:
         head = sheet.header_row + 1
         if sheet.height + head > limit:

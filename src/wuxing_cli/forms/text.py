@@ -1,8 +1,6 @@
-"""Small text helpers of the forms: numbers in plain words, Excel's length limits, display widths."""
+"""Small text helpers of the forms: numbers in plain words, Excel's length limits."""
 
 from __future__ import annotations
-
-import unicodedata
 
 
 def number_text(value: float) -> str:
@@ -26,8 +24,3 @@ def clip(text: str, limit: int) -> str:
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit of Excel's limits on prompts and list sources."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def display_width(text: str) -> int:
-    """Width in half-width character cells (CJK counts 2)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)

@@ -8,7 +8,6 @@ byte-identical file.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 from pathlib import Path
@@ -16,9 +15,10 @@ from typing import Any
 
 import polars as pl
 
+from ..report.xlsx import CREATED, TEXT_ONLY, display_width
 from .layout import Form, FormColumn
 from .rows import empty_rows
-from .text import display_width, utf16_len
+from .text import utf16_len
 
 FORM_SHEET = "自评表"
 GUIDE_SHEET = "填表说明"
@@ -37,10 +37,8 @@ def write_form_xlsx(path: Path, form: Form, rows: pl.DataFrame | None = None) ->
     import xlsxwriter
 
     rows = rows if rows is not None else empty_rows(form)
-    workbook = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
-    workbook.set_properties({"title": form.title, "author": "wuxing", "created": _dt.datetime(2000, 1, 1)})
+    workbook = xlsxwriter.Workbook(str(path), TEXT_ONLY)
+    workbook.set_properties({"title": form.title, "author": "wuxing", "created": CREATED})
     sheet = workbook.add_worksheet(FORM_SHEET)
     guide = workbook.add_worksheet(GUIDE_SHEET)
     lists = None

@@ -33,6 +33,9 @@ from .labels import Lang, label
 
 #: The fixed creation date that keeps workbooks byte-identical between runs.
 CREATED = _dt.datetime(2000, 1, 1)
+#: Workbook options of every workbook wuxing writes: text cells stay text, never formulas, links or
+#: numbers (the xlsx side of the one neutralising policy, SPEC §7).
+TEXT_ONLY = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 FONT = {"font_name": "等线", "font_size": 11, "valign": "vcenter"}
 MAX_WIDTH = 40
 #: Excel's rows per sheet (title and header rows included): a longer sheet cannot be opened, so it is refused.
@@ -140,8 +143,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], lang: Lang | str) -> Non
     # strings are then stored inline rather than in the shared-strings table — same cells, same bytes
     # for the same inputs)
     book = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-                    "constant_memory": True}
+        str(path), {**TEXT_ONLY, "constant_memory": True}
     )
     book.set_properties({"author": "wuxing", "created": CREATED})
     formats: dict[tuple[str, bool], Any] = {}
